@@ -1,0 +1,218 @@
+/*
+ * cli.c -- the option table and the parser built from it.
+ *
+ * Each option is declared once, as a row: names, argument kind, bounds,
+ * default and help. getopt_long's tables, the --help text, defaults and
+ * range checks are all derived from these rows.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "num.h"
+
+enum arg_kind {
+	ARG_FLAG,   /* int set to 1 */
+	ARG_COUNT,  /* int incremented */
+	ARG_STRING, /* const char * borrowed from argv */
+	ARG_UINT,   /* uint64_t, decimal, within [min, max] */
+	ARG_SIZE,   /* uint64_t, byte count with k/M/G/T suffix */
+	ARG_HELP,   /* --help */
+	ARG_VERSION /* --version */
+};
+
+struct cli_option {
+	const char *name; /* long name, without "--" */
+	int letter;       /* short option letter, or 0 */
+	enum arg_kind kind;
+	const char *meta; /* argument name in --help, NULL for none */
+	size_t off;       /* field in struct opts */
+	uint64_t def, min, max;
+	const char *help;
+};
+
+#define OFF(field) offsetof(struct opts, field)
+#define KiB (1024ull)
+#define MiB (1024ull * 1024)
+#define GiB (1024ull * 1024 * 1024)
+
+/* Sorted by long name. */
+static const struct cli_option options[] = {
+	{ "connections", 'n', ARG_UINT, "N", OFF(connections), 16, 1, 512,
+	  "parallel connections, 1 to 512 (default 16)" },
+	{ "force", 'f', ARG_FLAG, NULL, OFF(force), 0, 0, 0,
+	  "replace the output file if it exists" },
+	{ "head-url", 0, ARG_STRING, "URL", OFF(head_url), 0, 0, 0,
+	  "probe size and identity with HEAD on this URL instead" },
+	{ "help", 'h', ARG_HELP, NULL, 0, 0, 0, 0, "show this help and exit" },
+	{ "http2", 0, ARG_FLAG, NULL, OFF(http2), 0, 0, 0,
+	  "offer HTTP/2 over TLS (still one connection per range)" },
+	{ "min-split-size", 'k', ARG_SIZE, "SIZE", OFF(min_split), 1 * MiB, 64 * KiB, 1024 * GiB,
+	  "never split a range below SIZE bytes (default 1M)" },
+	{ "output", 'o', ARG_STRING, "FILE", OFF(output), 0, 0, 0,
+	  "write to FILE (default: the URL's last path segment)" },
+	{ "quiet", 'q', ARG_FLAG, NULL, OFF(quiet), 0, 0, 0, "print errors only" },
+	{ "verbose", 'v', ARG_COUNT, NULL, OFF(verbose), 0, 0, 0,
+	  "say more: requests and ranges (twice for debug)" },
+	{ "version", 'V', ARG_VERSION, NULL, 0, 0, 0, 0, "show versions and exit" },
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+static void *field(struct opts *o, const struct cli_option *opt)
+{
+	return (char *)o + opt->off;
+}
+
+static void set_defaults(struct opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (options[i].kind == ARG_UINT || options[i].kind == ARG_SIZE)
+			*(uint64_t *)field(o, &options[i]) = options[i].def;
+}
+
+static int set_number(struct opts *o, const struct cli_option *opt, const char *arg,
+		      struct haul_error *err)
+{
+	uint64_t v;
+	int r = opt->kind == ARG_SIZE ? num_parse_size(arg, &v) : num_parse_u64(arg, &v);
+
+	if (r == NUM_EINVAL)
+		return haul_error_set(err, HAUL_EUSAGE, "--%s: '%s' is not a %s", opt->name, arg,
+				      opt->kind == ARG_SIZE ? "size" : "number");
+	if (r == NUM_ERANGE || v < opt->min || v > opt->max) {
+		if (opt->kind == ARG_SIZE)
+			return haul_error_set(err, HAUL_EUSAGE,
+					      "--%s: '%s' is out of range (%llu to %llu bytes)",
+					      opt->name, arg, (unsigned long long)opt->min,
+					      (unsigned long long)opt->max);
+		return haul_error_set(err, HAUL_EUSAGE, "--%s: '%s' is out of range (%llu to %llu)",
+				      opt->name, arg, (unsigned long long)opt->min,
+				      (unsigned long long)opt->max);
+	}
+	*(uint64_t *)field(o, opt) = v;
+	return 0;
+}
+
+static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
+		 struct haul_error *err)
+{
+	switch (opt->kind) {
+	case ARG_FLAG:
+		*(int *)field(o, opt) = 1;
+		return CLI_RUN;
+	case ARG_COUNT:
+		(*(int *)field(o, opt))++;
+		return CLI_RUN;
+	case ARG_STRING:
+		*(const char **)field(o, opt) = arg;
+		return CLI_RUN;
+	case ARG_UINT:
+	case ARG_SIZE:
+		return set_number(o, opt, arg, err);
+	case ARG_HELP:
+		return CLI_HELP;
+	case ARG_VERSION:
+		return CLI_VERSION;
+	}
+	return haul_error_set(err, HAUL_EFAIL, "--%s: unhandled option kind", opt->name);
+}
+
+static int takes_arg(const struct cli_option *opt)
+{
+	return opt->kind == ARG_STRING || opt->kind == ARG_UINT || opt->kind == ARG_SIZE;
+}
+
+int cli_parse(int argc, char **argv, struct opts *o, struct haul_error *err)
+{
+	struct option longopts[NOPTIONS + 1];
+	char shortopts[2 * NOPTIONS + 2], *sp = shortopts;
+	int c, idx, ret = CLI_RUN;
+
+	set_defaults(o);
+	*sp++ = ':'; /* report a missing argument as ':' */
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		longopts[i].name = options[i].name;
+		longopts[i].has_arg = takes_arg(&options[i]) ? required_argument : no_argument;
+		longopts[i].flag = NULL;
+		longopts[i].val = 256 + (int)i;
+		if (options[i].letter) {
+			*sp++ = (char)options[i].letter;
+			if (takes_arg(&options[i]))
+				*sp++ = ':';
+		}
+	}
+	*sp = '\0';
+	memset(&longopts[NOPTIONS], 0, sizeof(longopts[NOPTIONS]));
+
+	opterr = 0;
+	optind = 0; /* glibc: a full re-initialisation, so tests can parse twice */
+	while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+		const struct cli_option *opt = NULL;
+
+		if (c == '?' || c == ':') {
+			const char *bad = argv[optind - 1];
+
+			if (c == ':')
+				return haul_error_set(err, HAUL_EUSAGE,
+						      "option '%s' needs an argument", bad);
+			if (optopt && optopt < 256 && strncmp(bad, "--", 2) != 0)
+				return haul_error_set(err, HAUL_EUSAGE, "unknown option '-%c'",
+						      optopt);
+			return haul_error_set(err, HAUL_EUSAGE, "unknown option '%s'", bad);
+		}
+		if (c >= 256) {
+			opt = &options[c - 256];
+		} else {
+			for (size_t i = 0; i < NOPTIONS; i++)
+				if (options[i].letter == c)
+					opt = &options[i];
+		}
+		if (!opt)
+			return haul_error_set(err, HAUL_EFAIL, "option table out of step");
+		c = apply(o, opt, optarg, err);
+		if (c < 0)
+			return c;
+		if (c != CLI_RUN && ret == CLI_RUN)
+			ret = c; /* --help or --version: still parse the rest for errors */
+	}
+	if (ret != CLI_RUN)
+		return ret;
+	if (o->quiet && o->verbose)
+		return haul_error_set(err, HAUL_EUSAGE, "--quiet and --verbose conflict");
+	if (optind >= argc)
+		return haul_error_set(err, HAUL_EUSAGE, "no URL given (try 'haul --help')");
+	if (argc - optind > 1)
+		return haul_error_set(err, HAUL_EUSAGE,
+				      "more than one URL given ('%s'); haul fetches one URL per run",
+				      argv[optind + 1]);
+	o->url = argv[optind];
+	return CLI_RUN;
+}
+
+void cli_usage(FILE *fp)
+{
+	fputs("Usage: haul [OPTIONS] URL\n"
+	      "Download URL over parallel HTTP range requests into one file.\n"
+	      "\n"
+	      "Options:\n",
+	      fp);
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const struct cli_option *opt = &options[i];
+		char left[64];
+
+		if (opt->letter)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", opt->letter, opt->name,
+				 opt->meta ? " " : "", opt->meta ? opt->meta : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", opt->name,
+				 opt->meta ? " " : "", opt->meta ? opt->meta : "");
+		fprintf(fp, "  %-26s %s\n", left, opt->help);
+	}
+	fputs("\nSee haul(1) for details and exit codes.\n", fp);
+}

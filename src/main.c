@@ -1,0 +1,91 @@
+/*
+ * main.c -- haul's entry point: global set-up, signals, options, run, and
+ * the mapping of the outcome to an exit status. The only place that exits.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <xxhash.h>
+
+#include "cli.h"
+#include "ctl.h"
+#include "err.h"
+#include "msg.h"
+
+/* The one global: raised by SIGINT/SIGTERM, polled by the transfer loop. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	/* A second Ctrl-C means now; state on disk is consistent at any write. */
+	if (interrupted)
+		_exit(haul_exit_status(HAUL_EINTR));
+	interrupted = sig;
+}
+
+static void signals_setup(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void print_version(void)
+{
+	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	unsigned xv = XXH_versionNumber();
+
+	printf("haul %s\n", PACKAGE_VERSION);
+	printf("libcurl %s (%s), xxHash %u.%u.%u, %s\n", cv->version,
+	       cv->ssl_version ? cv->ssl_version : "no TLS", xv / 10000, xv / 100 % 100,
+	       xv % 100, OpenSSL_version(OPENSSL_VERSION));
+}
+
+int main(int argc, char **argv)
+{
+	struct haul_error err;
+	struct opts o;
+	struct msg m;
+	int ret;
+
+	haul_error_init(&err);
+	msg_init(&m, MSG_NORMAL);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		msg_err(&m, "cannot initialise libcurl");
+		return haul_exit_status(HAUL_EFAIL);
+	}
+	ret = cli_parse(argc, argv, &o, &err);
+	if (ret == CLI_HELP) {
+		cli_usage(stdout);
+		ret = 0;
+	} else if (ret == CLI_VERSION) {
+		print_version();
+		ret = 0;
+	} else if (ret == CLI_RUN) {
+		msg_init(&m, o.quiet ? MSG_QUIET : o.verbose > 1 ? MSG_DEBUG : o.verbose);
+		signals_setup();
+		ret = ctl_run(&o, &m, &interrupted, &err);
+	}
+	if (ret < 0) {
+		msg_err(&m, "%s", err.msg ? err.msg : haul_code_name(ret));
+		if (ret == HAUL_EUSAGE && !err.msg)
+			msg_err(&m, "try 'haul --help'");
+	}
+	haul_error_release(&err);
+	curl_global_cleanup();
+	if (ret >= 0 && (fflush(stdout) != 0 || ferror(stdout)))
+		ret = HAUL_EIO;
+	return haul_exit_status(ret);
+}

@@ -1,0 +1,117 @@
+/*
+ * net.c -- the common libcurl configuration.
+ */
+#include "config.h"
+
+#include "net.h"
+
+/*
+ * Receive buffers: big ones cut the number of callbacks (and pwrite calls)
+ * per byte, but each connection has one. Spend about 8 MiB over all
+ * connections, within libcurl's limits.
+ */
+#define NET_BUFFER_BUDGET (8L * 1024 * 1024)
+#define NET_BUFFER_MIN (16L * 1024)
+#define NET_BUFFER_MAX (512L * 1024)
+
+int net_init(struct net *n, const struct opts *o, struct haul_error *err)
+{
+	long per;
+
+	n->o = o;
+	n->multi = curl_multi_init();
+	n->share = curl_share_init();
+	if (!n->multi || !n->share) {
+		net_release(n);
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	}
+	/*
+	 * Never multiplex: with --http2 each range must still get its own TCP
+	 * connection, because servers cap throughput per connection.
+	 */
+	curl_multi_setopt(n->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+	/* Single-threaded: no lock callbacks needed. */
+	curl_share_setopt(n->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(n->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	per = NET_BUFFER_BUDGET / (long)(o->connections ? o->connections : 1);
+	if (per < NET_BUFFER_MIN)
+		per = NET_BUFFER_MIN;
+	if (per > NET_BUFFER_MAX)
+		per = NET_BUFFER_MAX;
+	n->buffer_size = per;
+	return 0;
+}
+
+void net_release(struct net *n)
+{
+	if (n->multi)
+		curl_multi_cleanup(n->multi);
+	if (n->share)
+		curl_share_cleanup(n->share);
+	n->multi = NULL;
+	n->share = NULL;
+}
+
+int net_perform(struct net *n, CURL *e, volatile sig_atomic_t *stop)
+{
+	CURLMsg *m;
+	int running = 1, left, result = CURLE_OK, done = 0;
+
+	if (curl_multi_add_handle(n->multi, e) != CURLM_OK)
+		return CURLE_OUT_OF_MEMORY;
+	while (!done) {
+		if (stop && *stop) {
+			result = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+		if (curl_multi_perform(n->multi, &running) != CURLM_OK) {
+			result = CURLE_OUT_OF_MEMORY;
+			break;
+		}
+		while ((m = curl_multi_info_read(n->multi, &left))) {
+			if (m->msg == CURLMSG_DONE && m->easy_handle == e) {
+				result = (int)m->data.result;
+				done = 1;
+			}
+		}
+		if (!done)
+			curl_multi_poll(n->multi, NULL, 0, 200, NULL);
+	}
+	curl_multi_remove_handle(n->multi, e);
+	return result;
+}
+
+CURL *net_easy(const struct net *n)
+{
+	CURL *e = curl_easy_init();
+
+	if (!e)
+		return NULL;
+	curl_easy_setopt(e, CURLOPT_SHARE, n->share);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, n->buffer_size);
+	/*
+	 * HTTP/1.1 unless asked: object stores cap each TCP connection, and
+	 * HTTP/2 would put every range on one connection. With --http2 the
+	 * multi handle is told not to multiplex (see fetch.c).
+	 */
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+			 n->o->http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
+	return e;
+}
+
+const char *net_header(CURL *e, const char *name)
+{
+	struct curl_header *h;
+
+	if (curl_easy_header(e, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
+		return NULL;
+	return h->value;
+}

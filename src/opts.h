@@ -1,0 +1,22 @@
+/*
+ * opts.h -- the configuration of one haul run: plain data, filled from the
+ * command line by cli.c (defaults live in cli.c's option table).
+ */
+#ifndef HAUL_OPTS_H
+#define HAUL_OPTS_H
+
+#include <stdint.h>
+
+struct opts {
+	const char *url;      /* borrowed from argv: the object to fetch */
+	const char *head_url; /* borrowed, NULL: a URL signed for HEAD */
+	const char *output;   /* borrowed, NULL: name taken from the URL */
+	uint64_t connections; /* parallel connections */
+	uint64_t min_split;   /* smallest range created by splitting */
+	int force;            /* replace an existing output file */
+	int http2;            /* offer HTTP/2 (one connection per range still) */
+	int quiet;            /* -q: errors only */
+	int verbose;          /* -v count */
+};
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * probe.c -- HEAD, or a one-byte ranged GET, to fill in struct remote.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+#include "probe.h"
+#include "url.h"
+
+/* What the one-byte GET's body callback saw. */
+struct sink {
+	CURL *e;       /* borrowed */
+	long status;   /* 0 until the first body byte */
+	int stopped;   /* we aborted a 200: the server is sending everything */
+};
+
+void remote_init(struct remote *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void remote_release(struct remote *r)
+{
+	free(r->etag);
+	free(r->last_modified);
+	remote_init(r);
+}
+
+static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct sink *s = userdata;
+
+	(void)ptr;
+	if (!s->status)
+		curl_easy_getinfo(s->e, CURLINFO_RESPONSE_CODE, &s->status);
+	if (s->status == 200) {
+		/* The headers told us what we need; do not fetch the object. */
+		s->stopped = 1;
+		return CURL_WRITEFUNC_ERROR;
+	}
+	/* 206 (one byte) or an error page: read and drop, keep the connection. */
+	return size * nmemb;
+}
+
+/* Take the identity headers of the response on e. */
+static int take_identity(CURL *e, struct remote *r)
+{
+	const char *etag = net_header(e, "ETag");
+	const char *lm = net_header(e, "Last-Modified");
+
+	free(r->etag);
+	free(r->last_modified);
+	r->etag = NULL;
+	r->last_modified = NULL;
+	if (etag && http_etag_valid(etag) && !(r->etag = strdup(etag)))
+		return -1;
+	if (lm && *lm && strlen(lm) < 64 && !(r->last_modified = strdup(lm)))
+		return -1;
+	return 0;
+}
+
+static int failed(struct haul_error *err, int curl_code, const char *errbuf, const char *url)
+{
+	char *safe = url_redact(url);
+	int ret;
+
+	if (curl_code == CURLE_ABORTED_BY_CALLBACK)
+		ret = haul_error_set(err, HAUL_EINTR, "interrupted");
+	else
+		ret = haul_error_set(err, HAUL_ENET, "%s: %s", safe ? safe : "URL",
+				     *errbuf ? errbuf : curl_easy_strerror((CURLcode)curl_code));
+	free(safe);
+	return ret;
+}
+
+static int refused(struct haul_error *err, long status, const char *url)
+{
+	char *safe = url_redact(url);
+	int ret = haul_error_set(err, status >= 500 ? HAUL_ENET : HAUL_EHTTP,
+				 "%s: the server answered HTTP %ld", safe ? safe : "URL", status);
+
+	free(safe);
+	return ret;
+}
+
+/* HEAD url. Returns 0 with r filled, 1 when HEAD gave no usable answer. */
+static int probe_head(struct net *n, const char *url, volatile sig_atomic_t *stop,
+		      struct remote *r, long *status, struct haul_error *err)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	CURL *e = net_easy(n);
+	curl_off_t len = -1;
+	const char *ar;
+	int code;
+
+	*status = 0;
+	if (!e)
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+	code = net_perform(n, e, stop);
+	if (code == CURLE_ABORTED_BY_CALLBACK) {
+		curl_easy_cleanup(e);
+		return failed(err, code, errbuf, url);
+	}
+	if (code != CURLE_OK) {
+		curl_easy_cleanup(e);
+		return 1;
+	}
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+	if (*status < 200 || *status > 299 || len < 0) {
+		curl_easy_cleanup(e);
+		return 1;
+	}
+	r->size = (uint64_t)len;
+	r->size_known = 1;
+	r->method = "HEAD";
+	ar = net_header(e, "Accept-Ranges");
+	if (ar && strcasecmp(ar, "bytes") == 0)
+		r->ranges = RANGES_YES;
+	else if (ar && strcasecmp(ar, "none") == 0)
+		r->ranges = RANGES_NO;
+	else
+		r->ranges = RANGES_UNKNOWN;
+	code = take_identity(e, r);
+	curl_easy_cleanup(e);
+	return code ? haul_error_set(err, HAUL_EFAIL, "out of memory") : 0;
+}
+
+/* GET url with Range: bytes=0-0. */
+static int probe_get(struct net *n, const char *url, volatile sig_atomic_t *stop,
+		     struct remote *r, struct haul_error *err)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct sink s = { 0 };
+	struct content_range cr;
+	curl_off_t len = -1;
+	long status = 0;
+	int code, ret = 0;
+
+	s.e = net_easy(n);
+	if (!s.e)
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	curl_easy_setopt(s.e, CURLOPT_URL, url);
+	curl_easy_setopt(s.e, CURLOPT_RANGE, "0-0");
+	curl_easy_setopt(s.e, CURLOPT_WRITEFUNCTION, sink_write);
+	curl_easy_setopt(s.e, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(s.e, CURLOPT_ERRORBUFFER, errbuf);
+	code = net_perform(n, s.e, stop);
+	if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && s.stopped)) {
+		ret = failed(err, code, errbuf, url);
+		goto out;
+	}
+	curl_easy_getinfo(s.e, CURLINFO_RESPONSE_CODE, &status);
+	r->method = "GET";
+	if (status == 206) {
+		if (http_parse_content_range(net_header(s.e, "Content-Range"), &cr) != 0 ||
+		    !cr.has_total) {
+			ret = haul_error_set(err, HAUL_ENET,
+					     "the server's Content-Range answer to a range request is unusable");
+			goto out;
+		}
+		r->size = cr.total;
+		r->size_known = 1;
+		r->ranges = RANGES_YES;
+	} else if (status == 416) {
+		/* Nothing is satisfiable in an empty object: "bytes '*'/0". */
+		if (http_parse_content_range(net_header(s.e, "Content-Range"), &cr) != 0 ||
+		    !cr.has_total || cr.total != 0) {
+			ret = refused(err, status, url);
+			goto out;
+		}
+		r->size = 0;
+		r->size_known = 1;
+		r->ranges = RANGES_YES;
+	} else if (status == 200) {
+		curl_easy_getinfo(s.e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+		r->size_known = len >= 0;
+		r->size = len >= 0 ? (uint64_t)len : 0;
+		r->ranges = RANGES_NO;
+	} else {
+		ret = refused(err, status, url);
+		goto out;
+	}
+	if (take_identity(s.e, r))
+		ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
+out:
+	curl_easy_cleanup(s.e);
+	return ret;
+}
+
+int probe_run(struct net *n, const char *url, const char *head_url,
+	      volatile sig_atomic_t *stop, struct remote *r, struct haul_error *err)
+{
+	long status;
+	int ret;
+
+	ret = probe_head(n, head_url ? head_url : url, stop, r, &status, err);
+	if (ret != 1)
+		return ret; /* HEAD answered, or failed for good (interrupted...) */
+	/* The object is gone: a GET will not find it either. */
+	if (!head_url && (status == 404 || status == 410))
+		return refused(err, status, url);
+	return probe_get(n, url, stop, r, err);
+}

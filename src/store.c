@@ -1,0 +1,223 @@
+/*
+ * store.c -- the .part file: create, preallocate, pwrite, commit by rename.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+
+static ssize_t sys_pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+	return pwrite(fd, buf, len, off);
+}
+
+static int sys_fdatasync(int fd)
+{
+#ifdef HAVE_FDATASYNC
+	return fdatasync(fd);
+#else
+	return fsync(fd);
+#endif
+}
+
+static int sys_fsync(int fd)
+{
+	return fsync(fd);
+}
+
+static int sys_fallocate(int fd, off_t len)
+{
+#ifdef HAVE_FALLOCATE
+	if (fallocate(fd, 0, 0, len) == 0)
+		return 0;
+	/* File systems without fallocate (tmpfs before 2.6.x, NFS...): extend. */
+	if (errno != EOPNOTSUPP && errno != ENOSYS)
+		return -1;
+#endif
+	return ftruncate(fd, len);
+}
+
+static int sys_rename(const char *from, const char *to, int replace)
+{
+#ifdef HAVE_RENAMEAT2
+	if (!replace) {
+		if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno != EINVAL && errno != ENOSYS)
+			return -1;
+		/* No RENAME_NOREPLACE here: fall back to link + unlink. */
+	}
+#endif
+	if (!replace) {
+		if (link(from, to) != 0)
+			return -1;
+		return unlink(from);
+	}
+	return rename(from, to);
+}
+
+const struct store_ops store_sys_ops = {
+	.pwrite = sys_pwrite,
+	.fdatasync = sys_fdatasync,
+	.fsync = sys_fsync,
+	.fallocate = sys_fallocate,
+	.rename = sys_rename,
+};
+
+void store_init(struct store *st, const struct store_ops *ops)
+{
+	st->path = NULL;
+	st->part_path = NULL;
+	st->fd = -1;
+	st->ops = ops ? ops : &store_sys_ops;
+}
+
+int store_open(struct store *st, const char *path, int force, struct haul_error *err)
+{
+	struct stat sb;
+	size_t n;
+
+	if (!*path)
+		return haul_error_set(err, HAUL_EUSAGE, "output file name is empty");
+	if (lstat(path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			return haul_error_set(err, HAUL_EIO, "%s: is a directory", path);
+		if (!S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
+			return haul_error_set(err, HAUL_EIO, "%s: exists and is not a regular file",
+					      path);
+		if (!force)
+			return haul_error_set(err, HAUL_EIO,
+					      "%s: already exists (use --force to replace it)", path);
+	} else if (errno != ENOENT) {
+		return haul_error_set(err, HAUL_EIO, "%s: %s", path, strerror(errno));
+	}
+	n = strlen(path) + sizeof(STORE_PART_SUFFIX);
+	st->path = strdup(path);
+	st->part_path = malloc(n);
+	if (!st->path || !st->part_path)
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	snprintf(st->part_path, n, "%s%s", path, STORE_PART_SUFFIX);
+	st->fd = open(st->part_path, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (st->fd < 0) {
+		if (errno == ELOOP)
+			return haul_error_set(err, HAUL_EIO,
+					      "%s: is a symbolic link; refusing to write through it",
+					      st->part_path);
+		return haul_error_set(err, HAUL_EIO, "%s: %s", st->part_path, strerror(errno));
+	}
+	if (fstat(st->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(st->fd);
+		st->fd = -1;
+		return haul_error_set(err, HAUL_EIO, "%s: not a regular file", st->part_path);
+	}
+	return 0;
+}
+
+int store_preallocate(struct store *st, uint64_t size, struct haul_error *err)
+{
+	if (size == 0)
+		return 0;
+	if (size > (uint64_t)INT64_MAX)
+		return haul_error_set(err, HAUL_EIO, "%s: size %llu is too large", st->part_path,
+				      (unsigned long long)size);
+	if (st->ops->fallocate(st->fd, (off_t)size) != 0) {
+		if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG)
+			return haul_error_set(err, HAUL_EIO,
+					      "%s: not enough space for %llu bytes: %s",
+					      st->part_path, (unsigned long long)size,
+					      strerror(errno));
+		return haul_error_set(err, HAUL_EIO, "%s: cannot preallocate: %s", st->part_path,
+				      strerror(errno));
+	}
+	return 0;
+}
+
+int store_pwrite(struct store *st, const void *buf, size_t len, uint64_t off)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = st->ops->pwrite(st->fd, p, len, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO; /* a zero-byte write would loop forever */
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Make the rename itself durable. */
+static int fsync_dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, ret = -1;
+
+	if (!copy)
+		return -1;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		ret = fsync(fd);
+		close(fd);
+	}
+	free(copy);
+	return ret;
+}
+
+int store_commit(struct store *st, int replace, struct haul_error *err)
+{
+	if (st->ops->fsync(st->fd) != 0)
+		return haul_error_set(err, HAUL_EIO, "%s: fsync: %s", st->part_path,
+				      strerror(errno));
+	if (close(st->fd) != 0) {
+		st->fd = -1;
+		return haul_error_set(err, HAUL_EIO, "%s: close: %s", st->part_path,
+				      strerror(errno));
+	}
+	st->fd = -1;
+	if (st->ops->rename(st->part_path, st->path, replace) != 0) {
+		if (errno == EEXIST)
+			return haul_error_set(err, HAUL_EIO,
+					      "%s: appeared while downloading; the download is in %s",
+					      st->path, st->part_path);
+		return haul_error_set(err, HAUL_EIO, "cannot rename %s to %s: %s", st->part_path,
+				      st->path, strerror(errno));
+	}
+	if (fsync_dir_of(st->path) != 0)
+		return haul_error_set(err, HAUL_EIO, "%s: fsync of directory: %s", st->path,
+				      strerror(errno));
+	return 0;
+}
+
+void store_discard(struct store *st)
+{
+	/* Only a file this store opened is ours to remove. */
+	if (st->fd < 0)
+		return;
+	close(st->fd);
+	st->fd = -1;
+	unlink(st->part_path);
+}
+
+void store_release(struct store *st)
+{
+	if (st->fd >= 0)
+		close(st->fd);
+	free(st->path);
+	free(st->part_path);
+	store_init(st, st->ops);
+}

@@ -1,0 +1,124 @@
+/*
+ * url.c -- URL checks, file names and redaction on top of libcurl's CURLU.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "url.h"
+
+/* Parse with the flags haul uses everywhere: absolute URLs, no guessing. */
+static CURLU *url_parse(const char *url)
+{
+	CURLU *u = curl_url();
+
+	if (!u)
+		return NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+		curl_url_cleanup(u);
+		return NULL;
+	}
+	return u;
+}
+
+int url_check(const char *url, const char *what, struct haul_error *err)
+{
+	CURLU *u;
+	char *scheme = NULL, *host = NULL;
+	int ret = 0;
+
+	if (!url || !*url)
+		return haul_error_set(err, HAUL_EUSAGE, "%s is empty", what);
+	if (strlen(url) > 65536)
+		return haul_error_set(err, HAUL_EUSAGE, "%s is longer than 64 KiB", what);
+	u = url_parse(url);
+	if (!u)
+		return haul_error_set(err, HAUL_EUSAGE, "%s is not a valid absolute URL", what);
+	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0))
+		ret = haul_error_set(err, HAUL_EUSAGE,
+				     "%s has unsupported scheme '%s' (http and https only)",
+				     what, scheme ? scheme : "");
+	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
+		ret = haul_error_set(err, HAUL_EUSAGE, "%s has no host", what);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ret;
+}
+
+static int safe_name(const char *s)
+{
+	if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return 0;
+	for (; *s; s++)
+		if (*s == '/' || (unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+int url_filename(const char *url, char **out, struct haul_error *err)
+{
+	CURLU *u = url_parse(url);
+	char *path = NULL;
+	const char *base;
+	int ret = 0;
+
+	*out = NULL;
+	if (!u)
+		return haul_error_set(err, HAUL_EUSAGE, "URL is not a valid absolute URL");
+	/* The raw path: split on '/' before decoding, so %2F stays in the name. */
+	if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK || !path) {
+		curl_url_cleanup(u);
+		return haul_error_set(err, HAUL_EUSAGE, "URL has no path");
+	}
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (*base) {
+		int len = 0;
+		char *dec = curl_easy_unescape(NULL, base, 0, &len);
+
+		if (dec && (size_t)len == strlen(dec) && safe_name(dec))
+			*out = strdup(dec);
+		curl_free(dec);
+	}
+	if (!*out)
+		ret = haul_error_set(err, HAUL_EUSAGE,
+				     "cannot take a file name from the URL's path; use -o FILE");
+	curl_free(path);
+	curl_url_cleanup(u);
+	return ret;
+}
+
+char *url_redact(const char *url)
+{
+	CURLU *u = url_parse(url);
+	char *query = NULL, *plain = NULL, *out;
+	size_t n;
+
+	if (!u)
+		return strdup("[unparsable URL]");
+	curl_url_get(u, CURLUPART_QUERY, &query, 0);
+	curl_url_set(u, CURLUPART_QUERY, NULL, 0);
+	curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
+	curl_url_set(u, CURLUPART_USER, NULL, 0);
+	curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
+	curl_url_set(u, CURLUPART_OPTIONS, NULL, 0);
+	if (curl_url_get(u, CURLUPART_URL, &plain, 0) != CURLUE_OK) {
+		curl_free(query);
+		curl_url_cleanup(u);
+		return strdup("[unparsable URL]");
+	}
+	n = strlen(plain) + sizeof("?[redacted]");
+	out = malloc(n);
+	if (out)
+		snprintf(out, n, "%s%s", plain, query ? "?[redacted]" : "");
+	curl_free(plain);
+	curl_free(query);
+	curl_url_cleanup(u);
+	return out;
+}

@@ -1,0 +1,35 @@
+/*
+ * url.h -- what haul needs to know about a URL, parsed by libcurl's own URL
+ * API (CURLU) rather than by hand: is it one we can fetch, what file name does
+ * it suggest, and how to show it without leaking its credentials.
+ */
+#ifndef HAUL_URL_H
+#define HAUL_URL_H
+
+#include "err.h"
+
+/*
+ * Check that url is an absolute http:// or https:// URL with a host.
+ * Returns 0, or HAUL_EUSAGE with err saying what is wrong; what names the
+ * URL in the message ("URL", "--head-url").
+ */
+int url_check(const char *url, const char *what, struct haul_error *err);
+
+/*
+ * The file name a URL suggests: the last segment of its path, percent-decoded,
+ * without the query. Fails (HAUL_EUSAGE) when there is none or it is not a
+ * safe plain name (empty, ".", "..", contains '/' or a control character).
+ * *out is malloced and owned by the caller.
+ */
+int url_filename(const char *url, char **out, struct haul_error *err);
+
+/*
+ * A copy of url safe to print or store: user name and password, query string
+ * and fragment are removed; a removed query shows as "?[redacted]". Presigned
+ * URLs carry their signature in the query, so this is what every log line,
+ * error message and journal entry uses. Returns a malloced string, or NULL
+ * when out of memory; an unparsable URL gives "[unparsable URL]".
+ */
+char *url_redact(const char *url);
+
+#endif
