@@ -1,0 +1,43 @@
+#!/bin/sh
+# N connections are really used at once (read from the origin's log, not
+# from timing), connections are reused between ranges, and a connection
+# that finishes early takes over part of a slow one's range.
+. "$HAUL_SRCDIR/tests/lib/common.sh"
+
+mkdir "$T/root" "$T/out"
+mkdata "$T/root/f.bin" 8388608
+origin_start "$T/root"
+
+for n in 1 4 8; do
+	log_reset
+	run_haul -q -n $n -o "$T/out/f$n" "$ORIGIN/f.bin?rate=2097152"
+	is "$rc" 0 "-n $n against a 2 MiB/s-per-connection origin: exit 0"
+	same "$T/out/f$n" "$T/root/f.bin" "... byte-identical"
+	is "$(logstat max_concurrent)" $n "... the origin saw $n requests at once"
+	is "$(logstat get_conns)" $n "... over $n connections"
+	if [ $n -eq 1 ]; then
+		conns=$(sed -n 's/.*"conn":\([0-9]*\).*/\1/p' "$ORIGIN_LOG" | sort -u | wc -l)
+		is "$conns" 1 "... and the probe's connection was reused for the range"
+	fi
+done
+
+# Work stealing: the range starting at byte 0 is served at 256 KiB/s, the
+# other at full speed; the fast connection takes over the slow one's back half
+# (again and again, down to 2 x 1 MiB), reusing its own connection each time.
+log_reset
+run_haul -q -n 2 -k 1M -o "$T/out/reuse" "$ORIGIN/f.bin?slowfirst=262144"
+is "$rc" 0 "one slow range: exit 0"
+same "$T/out/reuse" "$T/root/f.bin" "... byte-identical"
+reqs=$(logstat get)
+conns=$(logstat get_conns)
+test "$reqs" -gt 2
+ok $? "... the fast connection came back for more ($reqs requests)"
+# The slow first range was split: some request starts inside its first half.
+awk -v half=4194304 '/"method":"GET"/ && match($0, /"range":"bytes=[0-9]+/) {
+	s = substr($0, RSTART + 15, RLENGTH - 15) + 0
+	if (s > 0 && s < half) found = 1 } END { exit !found }' "$ORIGIN_LOG"
+ok $? "... a request took over the back of the slow range"
+test "$conns" -lt "$reqs"
+ok $? "... $reqs requests over $conns connections: connections are reused"
+
+tap_done

@@ -1,0 +1,69 @@
+# common.sh -- set-up shared by the shell tests (sourced, POSIX sh).
+# Provides: a scratch directory removed on exit, the test origin, data files,
+# and assertions on top of tap.sh.
+
+: "${HAUL:?HAUL must point at the haul binary}"
+: "${HAUL_SRCDIR:?HAUL_SRCDIR must point at the source tree}"
+: "${PYTHON3:=python3}"
+
+. "$HAUL_SRCDIR/tests/lib/tap.sh"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/haul-test.XXXXXX") || bail "cannot make a scratch directory"
+ORIGIN_PID=
+cleanup() {
+	[ -n "$ORIGIN_PID" ] && kill "$ORIGIN_PID" 2>/dev/null && wait "$ORIGIN_PID" 2>/dev/null
+	if command -v nginx_stop >/dev/null 2>&1 && [ -n "${NGINX_WORK:-}" ]; then nginx_stop; fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# mkdata FILE BYTES: random, incompressible content.
+mkdata() {
+	head -c "$2" /dev/urandom >"$1" || bail "cannot create $1"
+}
+
+# origin_start ROOT: start tests/lib/origin.py on 127.0.0.1; sets ORIGIN
+# (http://127.0.0.1:PORT) and ORIGIN_LOG. Waits at most 10 s.
+origin_start() {
+	ORIGIN_LOG=$T/origin.log
+	rm -f "$T/origin.port"
+	"$PYTHON3" "$HAUL_SRCDIR/tests/lib/origin.py" --root "$1" --port-file "$T/origin.port" \
+		--log "$ORIGIN_LOG" 2>"$T/origin.err" &
+	ORIGIN_PID=$!
+	i=0
+	while [ ! -s "$T/origin.port" ]; do
+		i=$((i + 1))
+		if [ $i -gt 200 ] || ! kill -0 "$ORIGIN_PID" 2>/dev/null; then
+			cat "$T/origin.err" >&2
+			bail "the test origin did not start"
+		fi
+		sleep 0.05
+	done
+	ORIGIN=http://127.0.0.1:$(cat "$T/origin.port")
+}
+
+# logstat KEY [--path P]: one number from the origin's request log.
+logstat() {
+	key=$1; shift
+	"$PYTHON3" "$HAUL_SRCDIR/tests/lib/logstat.py" "$ORIGIN_LOG" "$@" |
+		sed -n "s/^$key=//p"
+}
+
+# Reset the origin's log between cases.
+log_reset() { : >"$ORIGIN_LOG"; }
+
+# same FILE1 FILE2 TEXT: byte-identical.
+same() {
+	a=$1 b=$2; shift 2
+	cmp -s "$a" "$b"
+	ok $? "$@"
+}
+
+# run_haul ARGS...: run haul with a time limit; status in $rc, stderr in $T/err.
+run_haul() {
+	timeout 120 "$HAUL" "$@" 2>"$T/err"
+	rc=$?
+	[ $rc -eq 124 ] && diag "haul timed out: $*"
+	return 0
+}

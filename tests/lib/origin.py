@@ -1,0 +1,723 @@
+#!/usr/bin/env python3
+"""Test HTTP origin server for haul's test suite.
+
+Serves regular files below --root over HTTP/1.1 (keep-alive) with single
+byte-range support, MD5 ETags, conditional requests and a set of per-request
+behaviour switches selected through the URL query string (rate, slowfirst,
+delay, nohead, norange, noranges_header, nolength, noetag, nolm, status).
+
+Every finished request is appended as one JSON object per line to --log.
+
+Standard library only.
+"""
+
+import argparse
+import email.utils
+import hashlib
+import http.server
+import itertools
+import json
+import os
+import re
+import select
+import signal
+import socket
+import socketserver
+import stat
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+
+HASH_CHUNK = 1 << 20          # 1 MiB reads while computing the MD5 ETag
+PLAIN_CHUNK = 1 << 20         # read size for unthrottled chunked bodies
+SENDFILE_MAX = 1 << 26        # upper bound per os.sendfile() call
+ERROR_BODY = b"<Error><Code>Test</Code></Error>"
+NOT_FOUND_BODY = b"<Error><Code>NoSuchKey</Code></Error>"
+DISCONNECT_ERRORS = (BrokenPipeError, ConnectionResetError,
+                     ConnectionAbortedError, TimeoutError)
+NOHEAD_CODES = (403, 405, 501)
+
+RANGE_RE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+
+
+class ClientGone(Exception):
+    """The peer closed the connection while we were answering."""
+
+
+# --------------------------------------------------------------------------
+# Request log
+# --------------------------------------------------------------------------
+
+class RequestLog:
+    def __init__(self, path):
+        self._lock = threading.Lock()
+        self._fh = open(path, "a", encoding="utf-8")
+
+    def write(self, record):
+        line = json.dumps(record, separators=(",", ":")) + "\n"
+        with self._lock:
+            self._fh.write(line)
+            self._fh.flush()
+
+    def quiesce(self, timeout=2.0):
+        """Take the lock (so no line is half written) and flush."""
+        got = self._lock.acquire(timeout=timeout)
+        try:
+            self._fh.flush()
+        except OSError:
+            pass
+        return got
+
+
+# --------------------------------------------------------------------------
+# ETag cache
+# --------------------------------------------------------------------------
+
+class EtagCache:
+    """MD5 of file contents, remembered per file identity.
+
+    The key includes device, inode, size, mtime_ns and ctime_ns, so a file
+    replaced by rename, rewritten in place or touched gets re-hashed.
+    Concurrent first requests for the same file hash it only once.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._by_path = {}      # path -> (key, etag)
+        self._busy = {}         # key -> Lock held while hashing
+
+    @staticmethod
+    def key_of(st):
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+                st.st_ctime_ns)
+
+    def get(self, path, fd, st):
+        key = self.key_of(st)
+        while True:
+            with self._lock:
+                hit = self._by_path.get(path)
+                if hit is not None and hit[0] == key:
+                    return hit[1]
+                busy = self._busy.get(key)
+                if busy is None:
+                    busy = threading.Lock()
+                    busy.acquire()
+                    self._busy[key] = busy
+                    mine = True
+                else:
+                    mine = False
+            if not mine:
+                # Someone else is hashing this exact file version: wait.
+                busy.acquire()
+                busy.release()
+                with self._lock:
+                    hit = self._by_path.get(path)
+                    if hit is not None and hit[0] == key:
+                        return hit[1]
+                # Their result was for another path or got replaced;
+                # fall through and try again (possibly hashing ourselves).
+                continue
+            try:
+                etag = '"%s"' % self._md5_fd(fd, st.st_size)
+                with self._lock:
+                    self._by_path[path] = (key, etag)
+                return etag
+            finally:
+                with self._lock:
+                    self._busy.pop(key, None)
+                busy.release()
+
+    @staticmethod
+    def _md5_fd(fd, size):
+        h = hashlib.md5()
+        off = 0
+        while True:
+            block = os.pread(fd, HASH_CHUNK, off)
+            if not block:
+                break
+            h.update(block)
+            off += len(block)
+        return h.hexdigest()
+
+
+# --------------------------------------------------------------------------
+# Rate limiting
+# --------------------------------------------------------------------------
+
+class Pacer:
+    """Paces one connection's body bytes to `rate` bytes per second.
+
+    Bytes are released on an absolute schedule (t0 + bytes/rate), so sleep
+    jitter does not accumulate.  If the sender falls behind the schedule
+    (slow reader) by more than a small slack, the schedule is moved rather
+    than allowing a catch-up burst.
+    """
+
+    SLACK = 0.05
+
+    def __init__(self, rate):
+        self.rate = float(rate)
+        self.t0 = time.monotonic()
+        self.done = 0
+
+    def chunk_size(self):
+        # About 100 sends per second, between 4 KiB and 1 MiB per send.
+        return int(min(max(self.rate / 100.0, 4096), 1 << 20))
+
+    def wait(self, n):
+        target = self.t0 + (self.done + n) / self.rate
+        now = time.monotonic()
+        if target > now:
+            time.sleep(target - now)
+        elif now - target > self.SLACK:
+            self.t0 += now - target
+
+    def account(self, n):
+        self.done += n
+
+
+# --------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------
+
+def parse_query(query):
+    opts = {}
+    for name, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+        opts.setdefault(name, value)
+    return opts
+
+
+def opt_float(opts, name):
+    try:
+        v = float(opts[name])
+    except (KeyError, ValueError):
+        return None
+    if v != v or v in (float("inf"), float("-inf")):
+        return None
+    return v
+
+
+def opt_int(opts, name):
+    try:
+        return int(opts[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def opt_flag(opts, name):
+    v = opts.get(name)
+    return v is not None and v.strip().lower() not in ("", "0", "false", "no")
+
+
+def parse_range(header, size):
+    """Return None (ignore header), 'unsat', or (first, last) inclusive."""
+    if header is None or "," in header:
+        return None
+    m = RANGE_RE.match(header)
+    if not m:
+        return None
+    a, b = m.group(1), m.group(2)
+    if a == "" and b == "":
+        return None
+    if a == "":
+        n = int(b)
+        if n == 0 or size == 0:
+            return "unsat"
+        return (max(0, size - n), size - 1)
+    first = int(a)
+    if b != "":
+        last = int(b)
+        if last < first:
+            return None
+    else:
+        last = size - 1
+    if first >= size:
+        return "unsat"
+    return (first, min(last, size - 1))
+
+
+def etag_list_matches(header, etag):
+    """Strong comparison of an If-Match style list against etag."""
+    if etag is None:
+        return False
+    for item in header.split(","):
+        item = item.strip()
+        if item and not item.startswith("W/") and item == etag:
+            return True
+    return False
+
+
+def http_date_to_ts(value):
+    try:
+        dt = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if dt is None:
+        return None
+    try:
+        return dt.timestamp()
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+# --------------------------------------------------------------------------
+# HTTP machinery
+# --------------------------------------------------------------------------
+
+class OriginServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address, root, log):
+        host = address[0]
+        if ":" in host:
+            self.address_family = socket.AF_INET6
+        self.root = os.path.abspath(root)
+        self.log = log
+        self.etags = EtagCache()
+        self._conn_ids = itertools.count(1)
+        self._conn_lock = threading.Lock()
+        super().__init__(address, OriginHandler)
+
+    def server_bind(self):
+        # Skip HTTPServer.server_bind's getfqdn() (may do slow DNS lookups).
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = self.server_address[0]
+        self.server_port = self.server_address[1]
+
+    def next_conn_id(self):
+        with self._conn_lock:
+            return next(self._conn_ids)
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, DISCONNECT_ERRORS + (ClientGone,)):
+            return
+        super().handle_error(request, client_address)
+
+
+class OriginHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "haul-test-origin/1.0"
+
+    def version_string(self):
+        return self.server_version
+
+    # ---- connection level ------------------------------------------------
+
+    def setup(self):
+        super().setup()
+        self.conn_id = self.server.next_conn_id()
+        self.pacer = None
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP,
+                                       socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+    def log_message(self, format, *args):  # noqa: A002 - silence stderr log
+        pass
+
+    def parse_request(self):
+        self._t_start = time.monotonic()
+        return super().parse_request()
+
+    def __getattr__(self, name):
+        # Any method other than GET/HEAD gets a 405 (instead of the
+        # default 501 "Unsupported method").
+        if name.startswith("do_"):
+            return self._do_other
+        raise AttributeError(name)
+
+    # ---- request entry points --------------------------------------------
+
+    def do_GET(self):
+        self._run(self._serve)
+
+    def do_HEAD(self):
+        self._run(self._serve)
+
+    def _do_other(self):
+        self._run(self._serve_other)
+
+    def _run(self, body_fn):
+        raw_path = self.path
+        # Absolute-form request targets: keep only path + query.
+        if "://" in raw_path.split("?", 1)[0]:
+            parts = urllib.parse.urlsplit(raw_path)
+            raw_path = parts.path + ("?" + parts.query if parts.query else "")
+        raw_path = raw_path.split("#", 1)[0]
+        path_part, _, query = raw_path.partition("?")
+        self.req_path = urllib.parse.unquote(path_part, errors="replace")
+        self.req_query = query
+        self.opts = parse_query(query)
+        self.is_head = self.command == "HEAD"
+        self.rec = {
+            "conn": self.conn_id,
+            "method": self.command,
+            "path": self.req_path,
+            "query": query,
+            "range": self.headers.get("Range"),
+            "if_match": self.headers.get("If-Match"),
+            "if_range": self.headers.get("If-Range"),
+            "authorization": self.headers.get("Authorization") is not None,
+            "status": 0,
+            "bytes": 0,
+            "t_start": getattr(self, "_t_start", time.monotonic()),
+            "t_end": None,
+            "aborted": False,
+        }
+        try:
+            body_fn()
+        except (ClientGone,) + DISCONNECT_ERRORS:
+            self.rec["aborted"] = True
+            self.close_connection = True
+        except Exception:
+            # Unexpected failure: do not keep a possibly desynchronised
+            # connection, and report the traceback on stderr.
+            self.close_connection = True
+            self.rec["aborted"] = True
+            traceback.print_exc()
+        finally:
+            self.rec["t_end"] = time.monotonic()
+            self.server.log.write(self.rec)
+
+    # ---- response helpers ------------------------------------------------
+
+    def _start(self, code, headers):
+        """Send status line and headers (after the optional delay)."""
+        delay = opt_float(self.opts, "delay")
+        if delay and delay > 0:
+            time.sleep(delay)
+        self.rec["status"] = code
+        self.send_response(code)
+        for name, value in headers:
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+
+    def _send_bytes(self, data):
+        if self.is_head or not data:
+            return
+        self.connection.sendall(data)
+        self.rec["bytes"] += len(data)
+
+    def _simple(self, code, body=b"", ctype="application/xml", extra=()):
+        headers = [("Content-Type", ctype),
+                   ("Content-Length", str(len(body)))]
+        headers.extend(extra)
+        if code < 200 or code in (204, 304):
+            headers = [h for h in headers if h[0] != "Content-Length"]
+            body = b""
+        self._start(code, headers)
+        self._send_bytes(body)
+
+    # ---- handlers ----------------------------------------------------------
+
+    def _serve_other(self):
+        # We do not read request bodies: close after answering.
+        self.close_connection = True
+        self._simple(405, b"", extra=[("Allow", "GET, HEAD")])
+
+    def _serve(self):
+        opts = self.opts
+
+        status = opt_int(opts, "status")
+        if status is not None and 100 <= status <= 999:
+            self._simple(status, ERROR_BODY)
+            return
+
+        if self.is_head:
+            nohead = opt_int(opts, "nohead")
+            if nohead in NOHEAD_CODES:
+                if nohead == 403:
+                    extra = [("x-amz-request-id", "HAULTEST0000000000"),
+                             ("x-amz-id-2", "haul-test-origin")]
+                    self._start(403, [("Content-Type", "application/xml"),
+                                      ("Transfer-Encoding", "chunked")]
+                                + extra)
+                elif nohead == 405:
+                    self._start(405, [("Allow", "GET"),
+                                      ("Content-Length", "0")])
+                else:
+                    self._start(501, [("Content-Length", "0")])
+                return
+
+        fs_path = self._resolve(self.req_path)
+        if fs_path is None:
+            self._simple(404, NOT_FOUND_BODY)
+            return
+        try:
+            fh = open(fs_path, "rb")
+        except OSError:
+            self._simple(404, NOT_FOUND_BODY)
+            return
+        with fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                self._simple(404, NOT_FOUND_BODY)
+                return
+            self._serve_file(fh, st, fs_path)
+
+    def _resolve(self, decoded):
+        if "\0" in decoded:
+            return None
+        segments = decoded.replace("\\", "/").split("/")
+        if any(seg == ".." for seg in segments):
+            return None
+        rel = "/".join(seg for seg in segments if seg not in ("", "."))
+        if not rel:
+            return None
+        full = os.path.normpath(os.path.join(self.server.root, rel))
+        root = self.server.root
+        if full != root and not full.startswith(root.rstrip(os.sep) + os.sep):
+            return None
+        return full
+
+    def _serve_file(self, fh, st, fs_path):
+        opts = self.opts
+        size = st.st_size
+        norange = opt_flag(opts, "norange")
+        no_ar_header = opt_flag(opts, "noranges_header")
+        nolength = opt_flag(opts, "nolength")
+        noetag = opt_flag(opts, "noetag")
+        nolm = opt_flag(opts, "nolm")
+
+        real_etag = self.server.etags.get(fs_path, fh.fileno(), st)
+        etag = None if noetag else real_etag
+        mtime = st.st_mtime
+        lm = None if nolm else email.utils.formatdate(mtime, usegmt=True)
+
+        base = [("Content-Type", "application/octet-stream")]
+        if etag is not None:
+            base.append(("ETag", etag))
+        if lm is not None:
+            base.append(("Last-Modified", lm))
+        ranges_honoured = not norange and not nolength
+        if ranges_honoured and not no_ar_header:
+            base.append(("Accept-Ranges", "bytes"))
+
+        # Preconditions (RFC 7232 order: If-Match, else If-Unmodified-Since).
+        if_match = self.headers.get("If-Match")
+        if if_match is not None:
+            if if_match.strip() != "*" and not etag_list_matches(if_match,
+                                                                 etag):
+                self._start(412, base_without_type(base)
+                            + [("Content-Length", "0")])
+                return
+        else:
+            ius = self.headers.get("If-Unmodified-Since")
+            if ius is not None:
+                ts = http_date_to_ts(ius)
+                if ts is not None and int(mtime) > ts:
+                    self._start(412, base_without_type(base)
+                                + [("Content-Length", "0")])
+                    return
+
+        rng = None
+        if ranges_honoured:
+            rng = parse_range(self.headers.get("Range"), size)
+            if rng is not None:
+                if_range = self.headers.get("If-Range")
+                if if_range is not None:
+                    v = if_range.strip()
+                    if not ((etag is not None and v == etag)
+                            or (lm is not None and v == lm)):
+                        rng = None
+
+        if rng == "unsat":
+            self._start(416, base_without_type(base)
+                        + [("Content-Range", "bytes */%d" % size),
+                           ("Content-Length", "0")])
+            return
+
+        if nolength:
+            self._serve_unknown_length(fh, size, base)
+            return
+
+        if rng is None:
+            first, last, code = 0, size - 1, 200
+            headers = base + [("Content-Length", str(size))]
+        else:
+            first, last = rng
+            code = 206
+            headers = base + [
+                ("Content-Range", "bytes %d-%d/%d" % (first, last, size)),
+                ("Content-Length", str(last - first + 1))]
+        self._start(code, headers)
+        if self.is_head:
+            return
+        count = last - first + 1
+        if count <= 0:
+            return
+        rate = opt_float(opts, "rate")
+        # slowfirst=N: only the response that starts at byte 0 is paced, so
+        # one connection is far slower than the others.
+        slowfirst = opt_float(opts, "slowfirst")
+        if slowfirst is not None and slowfirst > 0 and first == 0:
+            rate = slowfirst
+        if rate is not None and rate > 0:
+            self._send_paced(fh, first, count, rate)
+        else:
+            self._send_file(fh, first, count)
+
+    def _serve_unknown_length(self, fh, size, base):
+        chunked = self.request_version != "HTTP/1.0"
+        headers = list(base)
+        if self.is_head:
+            self._start(200, headers)
+            return
+        if chunked:
+            headers.append(("Transfer-Encoding", "chunked"))
+        else:
+            self.close_connection = True
+        self._start(200, headers)
+        rate = opt_float(self.opts, "rate")
+        pacer = None
+        if rate is not None and rate > 0:
+            pacer = self.pacer = Pacer(rate)
+            step = pacer.chunk_size()
+        else:
+            step = PLAIN_CHUNK
+        off = 0
+        fd = fh.fileno()
+        while off < size:
+            n = min(step, size - off)
+            data = os.pread(fd, n, off)
+            if not data:
+                break
+            if pacer is not None:
+                pacer.wait(len(data))
+            head = b"%x\r\n" % len(data) if chunked else b""
+            tail = b"\r\n" if chunked else b""
+            self._sendall_counting(head + data + tail, len(head), len(data))
+            if pacer is not None:
+                pacer.account(len(data))
+            off += len(data)
+        if chunked:
+            self.connection.sendall(b"0\r\n\r\n")
+
+    def _sendall_counting(self, frame, head_len, payload):
+        """sendall() of one (possibly chunk-framed) piece that adds to
+        rec['bytes'] only the payload bytes that actually went out, even
+        if the peer disappears part way through."""
+        sock = self.connection
+        view = memoryview(frame)
+        pos = 0
+        try:
+            while pos < len(frame):
+                pos += sock.send(view[pos:])
+        finally:
+            self.rec["bytes"] += min(max(pos - head_len, 0), payload)
+
+    def _send_paced(self, fh, first, count, rate):
+        pacer = self.pacer = Pacer(rate)
+        step = pacer.chunk_size()
+        fd = fh.fileno()
+        sock = self.connection
+        off = first
+        end = first + count
+        while off < end:
+            n = min(step, end - off)
+            data = os.pread(fd, n, off)
+            if not data:
+                # File shrank under us: the promised length cannot be met.
+                self.close_connection = True
+                raise ClientGone()
+            pacer.wait(len(data))
+            view = memoryview(data)
+            pos = 0
+            while pos < len(data):
+                sent = sock.send(view[pos:])
+                pos += sent
+                self.rec["bytes"] += sent
+            pacer.account(len(data))
+            off += len(data)
+
+    def _send_file(self, fh, first, count):
+        sock = self.connection
+        sfd = sock.fileno()
+        ffd = fh.fileno()
+        done = 0
+        while done < count:
+            try:
+                n = os.sendfile(sfd, ffd, first + done,
+                                min(count - done, SENDFILE_MAX))
+            except BlockingIOError:
+                timeout = sock.gettimeout()
+                _, w, _ = select.select([], [sock], [], timeout)
+                if not w:
+                    raise TimeoutError("send timed out")
+                continue
+            if n == 0:
+                self.close_connection = True
+                raise ClientGone()
+            done += n
+            self.rec["bytes"] += n
+
+
+def base_without_type(headers):
+    return [h for h in headers if h[0] != "Content-Type"]
+
+
+# --------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------
+
+def write_port_file(path, port):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % port)
+        f.flush()
+        os.fsync(f.fileno())
+    os.rename(tmp, path)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="haul test origin server")
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    if not os.path.isdir(args.root):
+        print("origin.py: --root %s is not a directory" % args.root,
+              file=sys.stderr)
+        return 2
+
+    log = RequestLog(args.log)
+    server = OriginServer((args.host, args.port), args.root, log)
+
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    worker = threading.Thread(target=server.serve_forever,
+                              kwargs={"poll_interval": 0.2}, daemon=True)
+    worker.start()
+    write_port_file(args.port_file, server.server_address[1])
+
+    while not stop.wait(0.5):
+        pass
+
+    server.shutdown()
+    server.server_close()
+    log.quiesce()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Connection threads are daemons; leave without waiting for them.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+/*
+ * t-cli.c -- option parsing: defaults, values, bounds and every error.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "cli.h"
+#include "tap.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+/*
+ * getopt wants char **; copy the literal arguments into writable storage
+ * that outlives the parse (struct opts borrows from argv).
+ */
+static int parsev(struct opts *o, struct haul_error *err, ...)
+{
+	static char store[16][128];
+	static char *argv[17];
+	const char *a;
+	va_list ap;
+	int argc = 0;
+
+	va_start(ap, err);
+	while ((a = va_arg(ap, const char *)) && argc < 16) {
+		snprintf(store[argc], sizeof(store[argc]), "%s", a);
+		argv[argc] = store[argc];
+		argc++;
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+	return cli_parse(argc, argv, o, err);
+}
+
+#define PARSE(o, err, ...) parsev(o, err, "haul", __VA_ARGS__, (const char *)NULL)
+
+/* Parse and expect a usage error whose message contains `needle`. */
+static void usage_error(struct haul_error *err, int r, const char *needle, const char *what)
+{
+	ok(r == HAUL_EUSAGE && err->msg && strstr(err->msg, needle), "%s: usage error naming '%s'",
+	   what, needle);
+	if (err->msg && !strstr(err->msg, needle))
+		diag("message was: %s", err->msg);
+	haul_error_release(err);
+}
+
+int main(void)
+{
+	struct haul_error err;
+	struct opts o;
+	int r;
+
+	haul_error_init(&err);
+
+	r = PARSE(&o, &err, "http://h/f");
+	ok(r == CLI_RUN && strcmp(o.url, "http://h/f") == 0, "a lone URL parses");
+	is_u64(o.connections, 16, "default connections is 16");
+	is_u64(o.min_split, 1 << 20, "default min split is 1 MiB");
+	ok(!o.output && !o.head_url && !o.force && !o.quiet && !o.verbose, "other defaults off");
+
+	r = PARSE(&o, &err, "-n", "16", "-o", "out.bin", "--head-url", "http://h/head", "-f",
+		  "http://h/f");
+	ok(r == CLI_RUN && o.connections == 16 && strcmp(o.output, "out.bin") == 0 &&
+		   strcmp(o.head_url, "http://h/head") == 0 && o.force,
+	   "short and long options with values");
+	r = PARSE(&o, &err, "http://h/f", "--connections=3", "-k", "4M", "-vv");
+	ok(r == CLI_RUN && o.connections == 3 && o.min_split == 4u << 20 && o.verbose == 2,
+	   "options after the URL, --opt=value, size suffix, counted -v");
+	r = PARSE(&o, &err, "--http2", "-q", "http://h/f");
+	ok(r == CLI_RUN && o.http2 && o.quiet, "--http2 and -q");
+	r = PARSE(&o, &err, "-n1", "http://h/f");
+	ok(r == CLI_RUN && o.connections == 1, "-n1 (attached value)");
+	r = PARSE(&o, &err, "-n", "512", "http://h/f");
+	ok(r == CLI_RUN && o.connections == 512, "512 connections is the maximum");
+
+	ok(PARSE(&o, &err, "--help") == CLI_HELP, "--help");
+	ok(PARSE(&o, &err, "-h", "http://h/f") == CLI_HELP, "-h with a URL still helps");
+	ok(PARSE(&o, &err, "--version") == CLI_VERSION, "--version");
+	ok(PARSE(&o, &err, "-V") == CLI_VERSION, "-V");
+
+	usage_error(&err, PARSE(&o, &err, "-n", "0", "http://h/f"), "out of range", "-n 0");
+	usage_error(&err, PARSE(&o, &err, "-n", "513", "http://h/f"), "out of range", "-n 513");
+	usage_error(&err, PARSE(&o, &err, "-n", "abc", "http://h/f"), "not a number", "-n abc");
+	usage_error(&err, PARSE(&o, &err, "-n", "-4", "http://h/f"), "not a number", "-n -4");
+	usage_error(&err, PARSE(&o, &err, "-n", "99999999999999999999999", "http://h/f"),
+		    "out of range", "-n huge");
+	usage_error(&err, PARSE(&o, &err, "-k", "1X", "http://h/f"), "not a size", "-k 1X");
+	usage_error(&err, PARSE(&o, &err, "-k", "1k", "http://h/f"), "out of range", "-k 1k");
+	usage_error(&err, PARSE(&o, &err, "--bogus", "http://h/f"), "--bogus", "unknown long option");
+	usage_error(&err, PARSE(&o, &err, "-Z", "http://h/f"), "-Z", "unknown short option");
+	usage_error(&err, PARSE(&o, &err, "http://h/f", "-o"), "needs an argument", "missing value");
+	usage_error(&err, PARSE(&o, &err, "-q", "-v", "http://h/f"), "conflict", "-q with -v");
+	usage_error(&err, PARSE(&o, &err, "-n", "4"), "no URL", "no URL");
+	usage_error(&err, PARSE(&o, &err, "http://h/a", "http://h/b"), "more than one URL",
+		    "two URLs");
+	usage_error(&err, PARSE(&o, &err, "--version", "--bogus"), "--bogus",
+		    "--version does not hide a bad option");
+	return tap_done();
+}

@@ -1,0 +1,160 @@
+/*
+ * t-plan.c -- range planning: the initial split and work stealing.
+ */
+#include "config.h"
+
+#include <stdint.h>
+
+#include "plan.h"
+#include "tap.h"
+
+/* Segments tile [0, size) without gap or overlap, in order of creation? */
+static int tiles(const struct plan *p)
+{
+	uint64_t covered = 0;
+
+	for (size_t i = 0; i < p->nsegs; i++) {
+		const struct seg *s = &p->segs[i];
+		uint64_t other = 0;
+
+		if (s->start > s->pos || s->pos > s->end || s->start == s->end)
+			return 0;
+		/* Exactly one segment starts where this one ends (or it is last). */
+		for (size_t j = 0; j < p->nsegs; j++)
+			if (p->segs[j].start == s->end)
+				other++;
+		if (s->end != p->size && other != 1)
+			return 0;
+		covered += s->end - s->start;
+	}
+	return covered == p->size;
+}
+
+static void initial_split(void)
+{
+	struct plan p;
+
+	ok(plan_init(&p, 0, 8, 1024) == 0 && p.nsegs == 0 && plan_complete(&p),
+	   "a 0-byte object has no segments and is complete");
+	ok(plan_take(&p, 0) == -1, "nothing to take from a 0-byte plan");
+	plan_release(&p);
+
+	ok(plan_init(&p, 1, 8, 1024) == 0 && p.nsegs == 1 && p.segs[0].end == 1,
+	   "a 1-byte object is one segment");
+	ok(!plan_complete(&p), "... and not complete before it is written");
+	plan_release(&p);
+
+	ok(plan_init(&p, 3000, 8, 1024) == 0 && p.nsegs == 2 && tiles(&p),
+	   "size below N x min_split gives fewer segments (3000/1024 -> 2)");
+	plan_release(&p);
+
+	ok(plan_init(&p, 1048577, 4, 1024) == 0 && p.nsegs == 4 && tiles(&p),
+	   "1 MiB + 1 over 4 connections: 4 segments tiling the object");
+	ok(p.segs[0].end - p.segs[0].start == 262145 && p.segs[3].end - p.segs[3].start == 262144,
+	   "... the odd byte goes to the first segment");
+	plan_release(&p);
+
+	ok(plan_init(&p, 100, 0, 1) == -1, "zero connections is refused");
+	ok(plan_init(&p, 100, 4, 0) == -1, "zero min_split is refused");
+}
+
+static void near_max(void)
+{
+	struct plan p;
+	uint64_t big = (uint64_t)INT64_MAX; /* 2^63 - 1 */
+
+	ok(plan_init(&p, big, 16, 1 << 20) == 0 && p.nsegs == 16 && tiles(&p),
+	   "2^63-1 bytes split into 16 segments without overflow");
+	is_u64(p.segs[15].end, big, "... the last segment ends at the size");
+	plan_release(&p);
+	ok(plan_init(&p, UINT64_MAX, 7, 1) == 0 && tiles(&p) && p.segs[6].end == UINT64_MAX,
+	   "2^64-1 bytes over 7 segments, no overflow in the arithmetic");
+	plan_release(&p);
+}
+
+static void stealing(void)
+{
+	struct plan p;
+	long a, b, c;
+
+	plan_init(&p, 8 << 20, 2, 1 << 20);
+	a = plan_take(&p, 0);
+	b = plan_take(&p, 1);
+	ok(a == 0 && b == 1, "two connections take the two initial segments");
+	/* Slot 0 finishes; slot 1 has written 1 MiB of its 4 MiB. */
+	p.segs[a].pos = p.segs[a].end;
+	p.segs[b].pos += 1 << 20;
+	c = plan_take(&p, 0);
+	ok(c == 2, "a finished connection steals a new segment");
+	is_u64(p.segs[c].start, (4 << 20) + (1 << 20) + (3 << 20) / 2 + ((3 << 20) % 2),
+	       "... the back half of what the busy one has left");
+	is_u64(p.segs[b].end, p.segs[c].start, "... the busy one now ends where the stolen begins");
+	is_u64(p.segs[c].end, 8 << 20, "... the stolen part runs to the old end");
+	ok(tiles(&p), "segments still tile the object after the steal");
+	is_int(p.segs[c].owner, 0, "the stolen segment belongs to the thief");
+
+	/* Make the remaining small: below 2 x min_split nothing is split. */
+	p.segs[b].pos = p.segs[b].end - (1 << 20);
+	p.segs[c].pos = p.segs[c].end - (1 << 20);
+	ok(plan_take(&p, 2) == -1, "no split below twice the minimum size");
+	is_u64(plan_remaining(&p), 2 << 20, "remaining counts unwritten bytes");
+	plan_release(&p);
+}
+
+static void drop_and_retake(void)
+{
+	struct plan p;
+	long a;
+
+	plan_init(&p, 4 << 20, 1, 1 << 20);
+	a = plan_take(&p, 3);
+	p.segs[a].pos += 12345;
+	plan_drop(&p, a);
+	ok(p.segs[a].owner == PLAN_NO_OWNER, "a dropped segment has no owner");
+	ok(plan_take(&p, 5) == a && p.segs[a].pos == 12345,
+	   "it is taken again, keeping its progress");
+	p.segs[a].pos = p.segs[a].end;
+	ok(plan_complete(&p) && plan_take(&p, 1) == -1, "written segments are not handed out");
+	plan_release(&p);
+}
+
+static void steal_until_done(void)
+{
+	struct plan p;
+	long own[4];
+	unsigned rounds = 0;
+
+	/* Four connections, one never progressing: the others take over all but its first half. */
+	plan_init(&p, 64 << 20, 4, 1 << 20);
+	for (int i = 0; i < 4; i++)
+		own[i] = plan_take(&p, i);
+	while (rounds++ < 1000) {
+		int progressed = 0;
+
+		for (int i = 1; i < 4; i++) {
+			if (own[i] < 0)
+				continue;
+			p.segs[own[i]].pos = p.segs[own[i]].end;
+			own[i] = plan_take(&p, i);
+			progressed = 1;
+		}
+		if (!progressed)
+			break;
+	}
+	ok(rounds < 1000, "stealing stops after a bounded number of rounds (%u)", rounds);
+	ok(tiles(&p), "segments still tile the object");
+	ok(plan_remaining(&p) < (2u << 20),
+	   "the stuck connection is left with less than 2 x min_split (%llu bytes)",
+	   (unsigned long long)plan_remaining(&p));
+	plan_release(&p);
+}
+
+int main(void)
+{
+	initial_split();
+	near_max();
+	stealing();
+	drop_and_retake();
+	steal_until_done();
+	return tap_done();
+}
