@@ -50,8 +50,16 @@ logstat() {
 		sed -n "s/^$key=//p"
 }
 
-# Reset the origin's log between cases.
+# Reset the origin's log between cases. (A request is logged when it ends,
+# so one cut off by a killed client may still land after a reset: tag URLs
+# with a query parameter and use served_for to count one run exactly.)
 log_reset() { : >"$ORIGIN_LOG"; }
+
+# served_for TAG: body bytes the origin sent for requests whose query has TAG.
+served_for() {
+	grep -F "$1" "$ORIGIN_LOG" | sed -n 's/.*"bytes":\([0-9]*\).*/\1/p' |
+		awk '{ s += $1 } END { print s + 0 }'
+}
 
 # same FILE1 FILE2 TEXT: byte-identical.
 same() {

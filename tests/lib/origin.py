@@ -4,7 +4,8 @@
 Serves regular files below --root over HTTP/1.1 (keep-alive) with single
 byte-range support, MD5 ETags, conditional requests and a set of per-request
 behaviour switches selected through the URL query string (rate, slowfirst,
-delay, nohead, norange, noranges_header, nolength, noetag, nolm, status).
+dropafter, delay, nohead, norange, noranges_header, nolength, noetag, nolm,
+status).
 
 Every finished request is appended as one JSON object per line to --log.
 
@@ -560,10 +561,21 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         slowfirst = opt_float(opts, "slowfirst")
         if slowfirst is not None and slowfirst > 0 and first == 0:
             rate = slowfirst
+        # dropafter=N: send only N bytes of the body, then close the
+        # connection (a link that drops mid-response).
+        dropafter = opt_int(opts, "dropafter")
+        send = count if dropafter is None or dropafter >= count else dropafter
         if rate is not None and rate > 0:
-            self._send_paced(fh, first, count, rate)
+            self._send_paced(fh, first, send, rate)
         else:
-            self._send_file(fh, first, count)
+            self._send_file(fh, first, send)
+        if send < count:
+            self.rec["dropped"] = True
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def _serve_unknown_length(self, fh, size, base):
         chunked = self.request_version != "HTTP/1.0"
