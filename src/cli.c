@@ -21,6 +21,7 @@ enum arg_kind {
 	ARG_STRING, /* const char * borrowed from argv */
 	ARG_UINT,   /* uint64_t, decimal, within [min, max] */
 	ARG_SIZE,   /* uint64_t, byte count with k/M/G/T suffix */
+	ARG_MSEC,   /* uint64_t milliseconds, from "2", "0.5s" or "250ms" */
 	ARG_HELP,   /* --help */
 	ARG_VERSION /* --version */
 };
@@ -42,6 +43,10 @@ struct cli_option {
 
 /* Sorted by long name. */
 static const struct cli_option options[] = {
+	{ "checkpoint-bytes", 0, ARG_SIZE, "SIZE", OFF(cp_bytes), 64 * MiB, 64 * KiB, 1024 * GiB,
+	  "record progress in the journal after SIZE new bytes (default 64M)" },
+	{ "checkpoint-interval", 0, ARG_MSEC, "TIME", OFF(cp_ms), 1000, 10, 3600 * 1000,
+	  "...or after TIME seconds, e.g. 2 or 250ms (default 1s)" },
 	{ "connections", 'n', ARG_UINT, "N", OFF(connections), 16, 1, 512,
 	  "parallel connections, 1 to 512 (default 16)" },
 	{ "force", 'f', ARG_FLAG, NULL, OFF(force), 0, 0, 0,
@@ -51,11 +56,17 @@ static const struct cli_option options[] = {
 	{ "help", 'h', ARG_HELP, NULL, 0, 0, 0, 0, "show this help and exit" },
 	{ "http2", 0, ARG_FLAG, NULL, OFF(http2), 0, 0, 0,
 	  "offer HTTP/2 over TLS (still one connection per range)" },
+	{ "keep-journal", 0, ARG_FLAG, NULL, OFF(keep_journal), 0, 0, 0,
+	  "keep FILE.haul (block digests) after a complete download" },
 	{ "min-split-size", 'k', ARG_SIZE, "SIZE", OFF(min_split), 1 * MiB, 64 * KiB, 1024 * GiB,
 	  "never split a range below SIZE bytes (default 1M)" },
+	{ "no-journal", 0, ARG_FLAG, NULL, OFF(no_journal), 0, 0, 0,
+	  "do not write FILE.haul: the download cannot be resumed" },
 	{ "output", 'o', ARG_STRING, "FILE", OFF(output), 0, 0, 0,
 	  "write to FILE (default: the URL's last path segment)" },
 	{ "quiet", 'q', ARG_FLAG, NULL, OFF(quiet), 0, 0, 0, "print errors only" },
+	{ "restart", 0, ARG_FLAG, NULL, OFF(restart), 0, 0, 0,
+	  "discard FILE.haul and FILE.part and start over" },
 	{ "verbose", 'v', ARG_COUNT, NULL, OFF(verbose), 0, 0, 0,
 	  "say more: requests and ranges (twice for debug)" },
 	{ "version", 'V', ARG_VERSION, NULL, 0, 0, 0, 0, "show versions and exit" },
@@ -72,28 +83,41 @@ static void set_defaults(struct opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	for (size_t i = 0; i < NOPTIONS; i++)
-		if (options[i].kind == ARG_UINT || options[i].kind == ARG_SIZE)
+		if (options[i].kind == ARG_UINT || options[i].kind == ARG_SIZE ||
+		    options[i].kind == ARG_MSEC)
 			*(uint64_t *)field(o, &options[i]) = options[i].def;
+}
+
+static const char *kind_name(enum arg_kind k)
+{
+	return k == ARG_SIZE ? "size" : k == ARG_MSEC ? "duration" : "number";
 }
 
 static int set_number(struct opts *o, const struct cli_option *opt, const char *arg,
 		      struct haul_error *err)
 {
 	uint64_t v;
-	int r = opt->kind == ARG_SIZE ? num_parse_size(arg, &v) : num_parse_u64(arg, &v);
+	int r;
 
+	if (opt->kind == ARG_SIZE)
+		r = num_parse_size(arg, &v);
+	else if (opt->kind == ARG_MSEC)
+		r = num_parse_msec(arg, &v);
+	else
+		r = num_parse_u64(arg, &v);
 	if (r == NUM_EINVAL)
 		return haul_error_set(err, HAUL_EUSAGE, "--%s: '%s' is not a %s", opt->name, arg,
-				      opt->kind == ARG_SIZE ? "size" : "number");
+				      kind_name(opt->kind));
 	if (r == NUM_ERANGE || v < opt->min || v > opt->max) {
-		if (opt->kind == ARG_SIZE)
+		if (opt->kind == ARG_MSEC)
 			return haul_error_set(err, HAUL_EUSAGE,
-					      "--%s: '%s' is out of range (%llu to %llu bytes)",
+					      "--%s: '%s' is out of range (%llums to %llus)",
 					      opt->name, arg, (unsigned long long)opt->min,
-					      (unsigned long long)opt->max);
-		return haul_error_set(err, HAUL_EUSAGE, "--%s: '%s' is out of range (%llu to %llu)",
+					      (unsigned long long)opt->max / 1000);
+		return haul_error_set(err, HAUL_EUSAGE, "--%s: '%s' is out of range (%llu to %llu%s)",
 				      opt->name, arg, (unsigned long long)opt->min,
-				      (unsigned long long)opt->max);
+				      (unsigned long long)opt->max,
+				      opt->kind == ARG_SIZE ? " bytes" : "");
 	}
 	*(uint64_t *)field(o, opt) = v;
 	return 0;
@@ -114,6 +138,7 @@ static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 		return CLI_RUN;
 	case ARG_UINT:
 	case ARG_SIZE:
+	case ARG_MSEC:
 		return set_number(o, opt, arg, err);
 	case ARG_HELP:
 		return CLI_HELP;
@@ -125,7 +150,8 @@ static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 
 static int takes_arg(const struct cli_option *opt)
 {
-	return opt->kind == ARG_STRING || opt->kind == ARG_UINT || opt->kind == ARG_SIZE;
+	return opt->kind == ARG_STRING || opt->kind == ARG_UINT || opt->kind == ARG_SIZE ||
+	       opt->kind == ARG_MSEC;
 }
 
 int cli_parse(int argc, char **argv, struct opts *o, struct haul_error *err)
@@ -185,6 +211,8 @@ int cli_parse(int argc, char **argv, struct opts *o, struct haul_error *err)
 		return ret;
 	if (o->quiet && o->verbose)
 		return haul_error_set(err, HAUL_EUSAGE, "--quiet and --verbose conflict");
+	if (o->no_journal && o->keep_journal)
+		return haul_error_set(err, HAUL_EUSAGE, "--no-journal and --keep-journal conflict");
 	if (optind >= argc)
 		return haul_error_set(err, HAUL_EUSAGE, "no URL given (try 'haul --help')");
 	if (argc - optind > 1)
@@ -195,24 +223,32 @@ int cli_parse(int argc, char **argv, struct opts *o, struct haul_error *err)
 	return CLI_RUN;
 }
 
+/* "-n, --connections N" or "    --http2": the left column of --help. */
+static void help_left(const struct cli_option *opt, char *buf, size_t len)
+{
+	snprintf(buf, len, "%c%c%c --%s%s%s", opt->letter ? '-' : ' ',
+		 opt->letter ? opt->letter : ' ', opt->letter ? ',' : ' ', opt->name,
+		 opt->meta ? " " : "", opt->meta ? opt->meta : "");
+}
+
 void cli_usage(FILE *fp)
 {
+	char left[64];
+	int width = 0;
+
 	fputs("Usage: haul [OPTIONS] URL\n"
 	      "Download URL over parallel HTTP range requests into one file.\n"
 	      "\n"
 	      "Options:\n",
 	      fp);
 	for (size_t i = 0; i < NOPTIONS; i++) {
-		const struct cli_option *opt = &options[i];
-		char left[64];
-
-		if (opt->letter)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", opt->letter, opt->name,
-				 opt->meta ? " " : "", opt->meta ? opt->meta : "");
-		else
-			snprintf(left, sizeof(left), "    --%s%s%s", opt->name,
-				 opt->meta ? " " : "", opt->meta ? opt->meta : "");
-		fprintf(fp, "  %-26s %s\n", left, opt->help);
+		help_left(&options[i], left, sizeof(left));
+		if ((int)strlen(left) > width)
+			width = (int)strlen(left);
+	}
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		help_left(&options[i], left, sizeof(left));
+		fprintf(fp, "  %-*s  %s\n", width, left, options[i].help);
 	}
 	fputs("\nSee haul(1) for details and exit codes.\n", fp);
 }

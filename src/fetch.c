@@ -47,13 +47,15 @@ struct slot {
 	enum range_check check;
 	int cut;              /* we stopped it: the segment was shortened */
 	int io_errno;         /* pwrite failed with this */
+	int paused;           /* held until the pending checkpoint is made */
+	struct bhash h;       /* digest of the block being written */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
 static void emit(struct fetch *f, const struct fetch_event *ev)
 {
 	if (f->on_event)
-		f->on_event(f->event_ctx, ev);
+		f->on_event(f->ctx, ev);
 }
 
 /* Validate the response headers once, before the first body byte. */
@@ -61,25 +63,27 @@ static void slot_check(struct slot *s)
 {
 	struct fetch *f = s->f;
 	curl_off_t len = -1;
+	struct range_response rr;
 
 	s->checked = 1;
 	curl_easy_getinfo(s->e, CURLINFO_RESPONSE_CODE, &s->status);
 	curl_easy_getinfo(s->e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+	rr.status = s->status;
+	rr.content_range = net_header(s->e, "Content-Range");
+	rr.content_encoding = net_header(s->e, "Content-Encoding");
+	rr.content_length = len;
+	rr.etag = net_header(s->e, "ETag");
+	rr.last_modified = net_header(s->e, "Last-Modified");
 	if (f->ranged) {
-		struct range_response rr = {
-			.status = s->status,
-			.content_range = net_header(s->e, "Content-Range"),
-			.content_encoding = net_header(s->e, "Content-Encoding"),
-			.content_length = len,
-		};
-
-		s->check = http_check_range(&rr, s->first, s->last, f->plan->size);
+		s->check = http_check_range(&rr, s->first, s->last, &f->id);
 		return;
 	}
 	if (s->status != 200)
 		s->check = s->status == 206 ? RANGE_MISMATCH : RANGE_NOT_SUCCESS;
-	else if (f->size_known && len >= 0 && (uint64_t)len != f->plan->size)
-		s->check = RANGE_MISMATCH; /* the size changed since the probe */
+	else if (!http_same_object(&rr, &f->id))
+		s->check = RANGE_CHANGED;
+	else if (f->size_known && len >= 0 && (uint64_t)len != f->id.size)
+		s->check = RANGE_CHANGED; /* the size changed since the probe */
 	else
 		s->check = RANGE_OK;
 }
@@ -97,6 +101,12 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 		slot_check(s);
 	if (s->check != RANGE_OK)
 		return CURL_WRITEFUNC_ERROR; /* never write what we did not ask for */
+	if (f->checkpoint && f->stats.bytes - f->cp_at_bytes >= f->cp_bytes) {
+		/* Enough unrecorded bytes: hold this transfer (libcurl keeps the
+		 * data) until the loop has made a checkpoint. */
+		s->paused = 1;
+		return CURL_WRITEFUNC_PAUSE;
+	}
 	g = &f->plan->segs[s->seg];
 	room = g->end - g->pos;
 	take = n <= room ? n : (size_t)room;
@@ -106,6 +116,8 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 			s->io_errno = -r;
 			return CURL_WRITEFUNC_ERROR;
 		}
+		if (f->blocks)
+			bhash_feed(&s->h, f->blocks, ptr, take);
 		g->pos += take;
 		s->wrote += take;
 		f->stats.bytes += take;
@@ -118,7 +130,8 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-static int slot_start(struct slot *s, long idx)
+/* Send the request for segment idx from its current position. */
+static int slot_start(struct slot *s, long idx, struct haul_error *err)
 {
 	struct fetch *f = s->f;
 	struct seg *g = &f->plan->segs[idx];
@@ -134,7 +147,15 @@ static int slot_start(struct slot *s, long idx)
 	s->check = RANGE_OK;
 	s->cut = 0;
 	s->io_errno = 0;
+	s->paused = 0;
 	s->errbuf[0] = '\0';
+	if (f->blocks) {
+		int r = bhash_seek(&s->h, f->blocks, f->store, g->pos);
+
+		if (r)
+			return haul_error_set(err, HAUL_EIO, "reading back %s: %s",
+					      f->store->part_path, strerror(-r));
+	}
 	if (f->ranged) {
 		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, s->first, s->last);
 		curl_easy_setopt(s->e, CURLOPT_RANGE, range);
@@ -142,7 +163,7 @@ static int slot_start(struct slot *s, long idx)
 		curl_easy_setopt(s->e, CURLOPT_RANGE, NULL);
 	}
 	if (curl_multi_add_handle(f->net->multi, s->e) != CURLM_OK)
-		return -1;
+		return haul_error_set(err, HAUL_EFAIL, "cannot start a transfer");
 	s->state = SLOT_BUSY;
 	if (!s->requests++)
 		f->stats.slots++;
@@ -154,7 +175,7 @@ static int slot_start(struct slot *s, long idx)
 }
 
 /* Give an idle slot the next range, stealing one when none is free. */
-static int slot_refill(struct slot *s)
+static int slot_refill(struct slot *s, struct haul_error *err)
 {
 	struct fetch *f = s->f;
 	size_t before = f->plan->nsegs;
@@ -175,7 +196,7 @@ static int slot_refill(struct slot *s)
 		f->stats.steals++;
 		emit(f, &ev);
 	}
-	return slot_start(s, idx);
+	return slot_start(s, idx, err);
 }
 
 static const char *why_failed(struct slot *s, int code, char *buf, size_t len)
@@ -188,6 +209,8 @@ static const char *why_failed(struct slot *s, int code, char *buf, size_t len)
 				    : "the server sent a different size than announced";
 	case RANGE_ENCODED:
 		return "the server applied a Content-Encoding to a range";
+	case RANGE_CHANGED:
+		return "the object changed on the server (another ETag, Last-Modified or size)";
 	case RANGE_NOT_SUCCESS:
 	case RANGE_OK:
 		break;
@@ -235,7 +258,7 @@ static int slot_done(struct slot *s, int code, struct haul_error *err)
 	switch (http_classify(&x)) {
 	case OUTCOME_DONE:
 		plan_drop(f->plan, s->seg);
-		return slot_refill(s) ? haul_error_set(err, HAUL_EFAIL, "out of memory") : 0;
+		return slot_refill(s, err);
 	case OUTCOME_NO_RANGES:
 		return f->ranged ? FETCH_NO_RANGES : fail(s, code, HAUL_ENET, err);
 	case OUTCOME_CHANGED:
@@ -274,8 +297,36 @@ static int slot_done(struct slot *s, int code, struct haul_error *err)
 	return 0;
 }
 
+/* The validators every request carries, so a replaced object answers 412. */
+static int make_headers(struct fetch *f)
+{
+	char *h = NULL;
+	const char *name = NULL, *value = NULL;
+	size_t n;
+
+	if (f->id.etag && !http_etag_weak(f->id.etag)) {
+		name = "If-Match";
+		value = f->id.etag;
+	} else if (f->id.last_modified) {
+		name = "If-Unmodified-Since";
+		value = f->id.last_modified;
+	}
+	if (!name)
+		return 0;
+	n = strlen(name) + strlen(value) + 3;
+	h = malloc(n);
+	if (!h)
+		return -1;
+	snprintf(h, n, "%s: %s", name, value);
+	f->headers = curl_slist_append(NULL, h);
+	free(h);
+	return f->headers ? 0 : -1;
+}
+
 static int slots_create(struct fetch *f)
 {
+	if (make_headers(f))
+		return -1;
 	f->slots = calloc(f->nslots, sizeof(*f->slots));
 	if (!f->slots)
 		return -1;
@@ -285,10 +336,14 @@ static int slots_create(struct fetch *f)
 		s->f = f;
 		s->id = i;
 		s->seg = -1;
+		s->h.at = UINT64_MAX;
+		if (f->blocks && bhash_init(&s->h))
+			return -1;
 		s->e = net_easy(f->net);
 		if (!s->e)
 			return -1;
 		curl_easy_setopt(s->e, CURLOPT_URL, f->url);
+		curl_easy_setopt(s->e, CURLOPT_HTTPHEADER, f->headers);
 		curl_easy_setopt(s->e, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(s->e, CURLOPT_WRITEDATA, s);
 		curl_easy_setopt(s->e, CURLOPT_PRIVATE, s);
@@ -299,37 +354,70 @@ static int slots_create(struct fetch *f)
 
 static void slots_destroy(struct fetch *f)
 {
-	if (!f->slots)
-		return;
-	for (unsigned i = 0; i < f->nslots; i++) {
-		struct slot *s = &f->slots[i];
+	if (f->slots) {
+		for (unsigned i = 0; i < f->nslots; i++) {
+			struct slot *s = &f->slots[i];
 
-		if (s->state == SLOT_BUSY)
-			curl_multi_remove_handle(f->net->multi, s->e);
-		if (s->e)
-			curl_easy_cleanup(s->e);
+			if (s->state == SLOT_BUSY)
+				curl_multi_remove_handle(f->net->multi, s->e);
+			if (s->e)
+				curl_easy_cleanup(s->e);
+			bhash_release(&s->h);
+		}
+		free(f->slots);
+		f->slots = NULL;
 	}
-	free(f->slots);
-	f->slots = NULL;
+	curl_slist_free_all(f->headers);
+	f->headers = NULL;
+}
+
+/*
+ * Account for every byte written -- the unfinished block of each slot too --
+ * and let the caller make it durable and record it.
+ */
+static int checkpoint(struct fetch *f, struct haul_error *err)
+{
+	int ret;
+
+	if (!f->checkpoint)
+		return 0;
+	if (f->blocks)
+		for (unsigned i = 0; i < f->nslots; i++)
+			bhash_note(&f->slots[i].h, f->blocks);
+	ret = f->checkpoint(f->ctx, err);
+	f->cp_at_bytes = f->stats.bytes;
+	f->cp_at_ms = clock_ms();
+	f->stats.checkpoints++;
+	return ret;
+}
+
+static int checkpoint_due(const struct fetch *f)
+{
+	uint64_t fresh = f->stats.bytes - f->cp_at_bytes;
+
+	return f->checkpoint && fresh &&
+	       (fresh >= f->cp_bytes || clock_ms() - f->cp_at_ms >= f->cp_ms);
 }
 
 /* Start what is due; returns how long the loop may sleep, -1 when all idle. */
-static long wake_due(struct fetch *f, int *ret)
+static long wake_due(struct fetch *f, int *ret, struct haul_error *err)
 {
 	uint64_t now = clock_ms();
 	long wait = 1000;
 	int any = 0;
 
-	for (unsigned i = 0; i < f->nslots; i++) {
+	for (unsigned i = 0; i < f->nslots && !*ret; i++) {
 		struct slot *s = &f->slots[i];
 
-		if (s->state == SLOT_WAIT && s->wake_ms <= now && slot_start(s, s->seg))
-			*ret = -1;
+		if (s->state == SLOT_WAIT && s->wake_ms <= now)
+			*ret = slot_start(s, s->seg, err);
 		if (s->state == SLOT_WAIT && (long)(s->wake_ms - now) < wait)
 			wait = (long)(s->wake_ms - now);
 		if (s->state != SLOT_IDLE)
 			any = 1;
 	}
+	if (f->checkpoint && f->cp_ms < 1000 && (long)f->cp_ms < wait)
+		wait = (long)f->cp_ms;
 	return any ? wait : -1;
 }
 
@@ -339,22 +427,19 @@ static int loop(struct fetch *f, struct haul_error *err)
 	long wait;
 	CURLMsg *m;
 
-	for (unsigned i = 0; i < f->nslots; i++)
-		if (slot_refill(&f->slots[i]))
-			return haul_error_set(err, HAUL_EFAIL, "cannot start a transfer");
-	for (;;) {
+	for (unsigned i = 0; i < f->nslots && !ret; i++)
+		ret = slot_refill(&f->slots[i], err);
+	while (!ret) {
 		int finished = 0;
 
 		if (f->stop && *f->stop)
 			return haul_error_set(err, HAUL_EINTR, "interrupted");
-		wait = wake_due(f, &ret);
-		if (ret)
-			return haul_error_set(err, HAUL_EFAIL, "cannot start a transfer");
-		if (wait < 0)
+		wait = wake_due(f, &ret, err);
+		if (ret || wait < 0)
 			break;
 		if (curl_multi_perform(f->net->multi, &running) != CURLM_OK)
 			return haul_error_set(err, HAUL_EFAIL, "libcurl multi interface failed");
-		while ((m = curl_multi_info_read(f->net->multi, &left))) {
+		while (!ret && (m = curl_multi_info_read(f->net->multi, &left))) {
 			struct slot *s;
 
 			if (m->msg != CURLMSG_DONE)
@@ -362,20 +447,31 @@ static int loop(struct fetch *f, struct haul_error *err)
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
 			curl_multi_remove_handle(f->net->multi, s->e);
 			ret = slot_done(s, (int)m->data.result, err);
-			if (ret)
-				return ret;
 			finished = 1;
+		}
+		if (ret)
+			break;
+		if (checkpoint_due(f))
+			ret = checkpoint(f, err);
+		for (unsigned i = 0; i < f->nslots && !ret; i++) {
+			struct slot *s = &f->slots[i];
+
+			if (s->paused && s->state == SLOT_BUSY) {
+				s->paused = 0;
+				curl_easy_pause(s->e, CURLPAUSE_CONT);
+			}
 		}
 		if (finished) {
 			/* Work may have freed up for slots that had none. */
-			for (unsigned i = 0; i < f->nslots; i++)
-				if (f->slots[i].state == SLOT_IDLE && slot_refill(&f->slots[i]))
-					return haul_error_set(err, HAUL_EFAIL,
-							      "cannot start a transfer");
+			for (unsigned i = 0; i < f->nslots && !ret; i++)
+				if (f->slots[i].state == SLOT_IDLE)
+					ret = slot_refill(&f->slots[i], err);
 			continue;
 		}
 		curl_multi_poll(f->net->multi, NULL, 0, (int)wait, NULL);
 	}
+	if (ret)
+		return ret;
 	if (!plan_complete(f->plan))
 		return haul_error_set(err, HAUL_EFAIL, "transfer loop ended with %" PRIu64
 				      " bytes missing", plan_remaining(f->plan));
@@ -387,11 +483,22 @@ int fetch_run(struct fetch *f, struct haul_error *err)
 	int ret;
 
 	memset(&f->stats, 0, sizeof(f->stats));
+	f->cp_at_bytes = 0;
+	f->cp_at_ms = clock_ms();
 	if (slots_create(f)) {
 		slots_destroy(f);
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	}
 	ret = loop(f, err);
+	if (ret < 0 && f->stats.bytes != f->cp_at_bytes) {
+		/* Stopping short: record what is on disk, keep the first error. */
+		struct haul_error cp_err;
+
+		haul_error_init(&cp_err);
+		if (checkpoint(f, &cp_err) && ret == HAUL_EINTR)
+			ret = haul_error_set(err, cp_err.code, "%s", cp_err.msg ? cp_err.msg : "");
+		haul_error_release(&cp_err);
+	}
 	slots_destroy(f);
 	return ret;
 }

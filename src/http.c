@@ -87,22 +87,35 @@ int http_etag_weak(const char *value)
 	return value && value[0] == 'W' && value[1] == '/';
 }
 
+int http_same_object(const struct range_response *r, const struct identity *id)
+{
+	if (id->etag && r->etag)
+		return strcmp(id->etag, r->etag) == 0;
+	if (!id->etag && id->last_modified && r->last_modified)
+		return strcmp(id->last_modified, r->last_modified) == 0;
+	return 1; /* nothing to compare: the size checks are all there is */
+}
+
 enum range_check http_check_range(const struct range_response *r, uint64_t first,
-				  uint64_t last, uint64_t total)
+				  uint64_t last, const struct identity *id)
 {
 	struct content_range cr;
 
 	if (r->status == 200)
-		return RANGE_IGNORED;
+		return http_same_object(r, id) ? RANGE_IGNORED : RANGE_CHANGED;
 	if (r->status != 206)
 		return RANGE_NOT_SUCCESS;
+	if (!http_same_object(r, id))
+		return RANGE_CHANGED;
 	if (r->content_encoding && *r->content_encoding &&
 	    strcasecmp(r->content_encoding, "identity") != 0)
 		return RANGE_ENCODED;
 	if (http_parse_content_range(r->content_range, &cr) != 0 || !cr.has_range ||
 	    !cr.has_total)
 		return RANGE_MISMATCH;
-	if (cr.first != first || cr.last != last || cr.total != total)
+	if (cr.total != id->size)
+		return RANGE_CHANGED; /* the object has another size now */
+	if (cr.first != first || cr.last != last)
 		return RANGE_MISMATCH;
 	if (r->content_length >= 0 && (uint64_t)r->content_length != last - first + 1)
 		return RANGE_MISMATCH;
@@ -156,6 +169,8 @@ enum outcome http_classify(const struct xfer_result *x)
 		return OUTCOME_FAILED;
 	case RANGE_NOT_SUCCESS:
 		return classify_status(x->status);
+	case RANGE_CHANGED:
+		return OUTCOME_CHANGED;
 	}
 	if (x->curl_code != CURLE_OK && !x->complete)
 		return classify_curl(x->curl_code);

@@ -40,6 +40,7 @@ enum range_check {
 	RANGE_MISMATCH,     /* 206 but another range, total or length */
 	RANGE_ENCODED,      /* a Content-Encoding other than identity */
 	RANGE_NOT_SUCCESS,  /* any status that is not 200 or 206 */
+	RANGE_CHANGED,      /* another ETag or Last-Modified than expected */
 };
 
 struct range_response {
@@ -47,10 +48,27 @@ struct range_response {
 	const char *content_range;    /* NULL when absent */
 	const char *content_encoding; /* NULL when absent */
 	int64_t content_length;       /* -1 when absent */
+	const char *etag;             /* NULL when absent */
+	const char *last_modified;    /* NULL when absent */
 };
 
+/* The object haul is fetching: what every answer must agree with. */
+struct identity {
+	uint64_t size;
+	const char *etag;          /* borrowed, NULL when the server sent none */
+	const char *last_modified; /* borrowed, NULL when the server sent none */
+};
+
+/*
+ * Check the headers of an answer to "Range: bytes=first-last". An answer
+ * that names another ETag (or, when the object has none, another
+ * Last-Modified) than id is RANGE_CHANGED: the object was replaced.
+ */
 enum range_check http_check_range(const struct range_response *r, uint64_t first,
-				  uint64_t last, uint64_t total);
+				  uint64_t last, const struct identity *id);
+
+/* The same identity check alone, for plain (unranged) answers. */
+int http_same_object(const struct range_response *r, const struct identity *id);
 
 /* What to do about a finished (or failed) request. */
 enum outcome {

@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 	} else if (ret == CLI_RUN) {
 		msg_init(&m, o.quiet ? MSG_QUIET : o.verbose > 1 ? MSG_DEBUG : o.verbose);
 		signals_setup();
-		ret = ctl_run(&o, &m, &interrupted, &err);
+		ret = ctl_run(&o, &m, &interrupted, NULL, &err);
 	}
 	if (ret < 0) {
 		msg_err(&m, "%s", err.msg ? err.msg : haul_code_name(ret));

@@ -13,7 +13,12 @@ struct opts {
 	const char *output;   /* borrowed, NULL: name taken from the URL */
 	uint64_t connections; /* parallel connections */
 	uint64_t min_split;   /* smallest range created by splitting */
+	uint64_t cp_bytes;    /* checkpoint after this many bytes... */
+	uint64_t cp_ms;       /* ...or this many milliseconds */
 	int force;            /* replace an existing output file */
+	int keep_journal;     /* keep FILE.haul after success */
+	int no_journal;       /* do not write a journal (not resumable) */
+	int restart;          /* discard a journal and partial file, start over */
 	int http2;            /* offer HTTP/2 (one connection per range still) */
 	int quiet;            /* -q: errors only */
 	int verbose;          /* -v count */

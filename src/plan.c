@@ -1,5 +1,5 @@
 /*
- * plan.c -- initial split and split-the-largest work stealing.
+ * plan.c -- cutting the missing bytes into segments, and work stealing.
  */
 #include "config.h"
 
@@ -37,34 +37,83 @@ static long plan_add(struct plan *p, uint64_t start, uint64_t end, int owner)
 	return (long)p->nsegs++;
 }
 
-int plan_init(struct plan *p, uint64_t size, unsigned nparts, uint64_t min_split)
+/* The first multiple of align at or after v, or UINT64_MAX if none fits. */
+static uint64_t align_up(uint64_t v, uint64_t align)
 {
-	uint64_t k, part, rem, at = 0;
+	uint64_t r = v % align;
+
+	if (!r)
+		return v;
+	return v > UINT64_MAX - (align - r) ? UINT64_MAX : v + (align - r);
+}
+
+/* Cut [s, e) into k segments at aligned offsets (fewer if they collapse). */
+static int add_hole(struct plan *p, uint64_t s, uint64_t e, uint64_t k)
+{
+	uint64_t len = e - s, part = len / k, rem = len % k, at = s;
+
+	for (uint64_t i = 1; i < k; i++) {
+		uint64_t cut = align_up(s + i * part + (i < rem ? i : rem), p->align);
+
+		if (cut <= at || cut >= e || e - cut < p->min_split || cut - at < p->min_split)
+			continue;
+		if (plan_add(p, at, cut, PLAN_NO_OWNER) < 0)
+			return -1;
+		at = cut;
+	}
+	return plan_add(p, at, e, PLAN_NO_OWNER) < 0 ? -1 : 0;
+}
+
+int plan_init(struct plan *p, uint64_t size, const struct range *holes, size_t nholes,
+	      unsigned nparts, uint64_t min_split, uint64_t align)
+{
+	uint64_t total = 0, want, *parts = NULL;
+	size_t given;
 
 	memset(p, 0, sizeof(*p));
-	if (!nparts || !min_split)
+	if (!nparts || !min_split || !align)
 		return -1;
 	p->size = size;
 	p->min_split = min_split;
-	if (!size)
+	p->align = align;
+	if (!nholes)
 		return 0;
-	k = size / min_split;
-	if (k > nparts)
-		k = nparts;
-	if (k == 0)
-		k = 1;
-	/* Equal parts; the first `rem` get one byte more. No overflow: <= size. */
-	part = size / k;
-	rem = size % k;
-	for (uint64_t i = 0; i < k; i++) {
-		uint64_t len = part + (i < rem ? 1 : 0);
+	parts = calloc(nholes, sizeof(*parts));
+	if (!parts)
+		return -1;
+	for (size_t i = 0; i < nholes; i++) {
+		total += holes[i].end - holes[i].start;
+		parts[i] = 1;
+	}
+	/* How many parts in all, then hand each extra one to the hole whose
+	 * parts are currently the longest. */
+	want = total / min_split;
+	if (want > nparts)
+		want = nparts;
+	for (given = nholes; given < want; given++) {
+		size_t best = nholes;
+		uint64_t best_len = 0;
 
-		if (plan_add(p, at, at + len, PLAN_NO_OWNER) < 0) {
+		for (size_t i = 0; i < nholes; i++) {
+			uint64_t len = holes[i].end - holes[i].start;
+
+			if (len / (parts[i] + 1) >= min_split && len / parts[i] > best_len) {
+				best_len = len / parts[i];
+				best = i;
+			}
+		}
+		if (best == nholes)
+			break;
+		parts[best]++;
+	}
+	for (size_t i = 0; i < nholes; i++) {
+		if (add_hole(p, holes[i].start, holes[i].end, parts[i])) {
+			free(parts);
 			plan_release(p);
 			return -1;
 		}
-		at += len;
 	}
+	free(parts);
 	return 0;
 }
 
@@ -78,7 +127,7 @@ void plan_release(struct plan *p)
 long plan_take(struct plan *p, int owner)
 {
 	long best = -1;
-	uint64_t best_left = 0, left, mid, end;
+	uint64_t best_left = 0, mid, end;
 
 	for (size_t i = 0; i < p->nsegs; i++) {
 		struct seg *s = &p->segs[i];
@@ -94,12 +143,13 @@ long plan_take(struct plan *p, int owner)
 			best = (long)i;
 		}
 	}
-	if (best < 0 || best_left / 2 < p->min_split)
+	if (best < 0)
 		return -1;
 	/* Steal the back half: the owner keeps writing the front undisturbed. */
-	left = best_left;
 	end = p->segs[best].end;
-	mid = p->segs[best].pos + (left - left / 2);
+	mid = align_up(p->segs[best].pos + (best_left - best_left / 2), p->align);
+	if (mid >= end || end - mid < p->min_split)
+		return -1;
 	if (plan_grow(p))
 		return -1;
 	p->segs[best].end = mid;

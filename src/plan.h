@@ -1,9 +1,12 @@
 /*
  * plan.h -- pure range arithmetic: which bytes of the object are fetched by
- * which connection. The object [0, size) is cut into segments; each segment
- * is owned by at most one connection, which writes it front to back. When a
- * connection runs out of work it steals the back half of the largest
- * remaining segment, so the download does not end waiting on one slow range.
+ * which connection. The bytes still missing (all of them, or the holes a
+ * journal reports) are cut into segments; each segment is owned by at most
+ * one connection, which writes it front to back. When a connection runs out
+ * of work it steals the back half of the largest remaining segment, so the
+ * download does not end waiting on one slow range. Every cut falls on a
+ * multiple of the alignment (the journal's block size), so each block is
+ * written by one connection, in order.
  */
 #ifndef HAUL_PLAN_H
 #define HAUL_PLAN_H
@@ -12,6 +15,11 @@
 #include <stdint.h>
 
 #define PLAN_NO_OWNER (-1)
+
+/* Bytes [start, end). */
+struct range {
+	uint64_t start, end;
+};
 
 struct seg {
 	uint64_t start; /* first byte of the segment */
@@ -22,30 +30,34 @@ struct seg {
 
 struct plan {
 	uint64_t size;      /* bytes in the object */
-	uint64_t min_split; /* no segment smaller than this is created */
+	uint64_t min_split; /* no segment smaller than this is created by a cut */
+	uint64_t align;     /* cuts fall on multiples of this */
 	struct seg *segs;   /* owned, malloced; indexes stay valid until release */
 	size_t nsegs;
 	size_t cap;
 };
 
 /*
- * Cut [0, size) into at most nparts segments of at least min_split bytes
- * (fewer when the object is small; none when size is 0). Returns 0, or -1
- * when out of memory or nparts/min_split is 0.
+ * Plan the fetch of holes[0..nholes): sorted, disjoint ranges inside
+ * [0, size) (none at all when everything is on disk). The holes are cut into
+ * about nparts segments of at least min_split bytes, more parts going to
+ * bigger holes; a hole is never merged with another. Returns 0, or -1 when
+ * out of memory or nparts, min_split or align is 0.
  */
-int plan_init(struct plan *p, uint64_t size, unsigned nparts, uint64_t min_split);
+int plan_init(struct plan *p, uint64_t size, const struct range *holes, size_t nholes,
+	      unsigned nparts, uint64_t min_split, uint64_t align);
 void plan_release(struct plan *p);
 
 /*
  * Give connection slot `owner` something to fetch: the first unowned,
  * unfinished segment, or else the back half of the owned segment with the
- * most bytes left, when both halves would be at least min_split.
- * Returns the segment's index, or -1 when there is nothing to hand out
- * (or no memory to split).
+ * most bytes left, cut at an aligned offset, when the stolen part would be
+ * at least min_split. Returns the segment's index, or -1 when there is
+ * nothing to hand out (or no memory to split).
  */
 long plan_take(struct plan *p, int owner);
 
-/* Give a segment back (its connection failed or stopped); pos is kept. */
+/* Give a segment back (its connection stopped); pos is kept. */
 void plan_drop(struct plan *p, long idx);
 
 /* Bytes not yet written, over all segments. */

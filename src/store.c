@@ -19,6 +19,11 @@ static ssize_t sys_pwrite(int fd, const void *buf, size_t len, off_t off)
 	return pwrite(fd, buf, len, off);
 }
 
+static ssize_t sys_pread(int fd, void *buf, size_t len, off_t off)
+{
+	return pread(fd, buf, len, off);
+}
+
 static int sys_fdatasync(int fd)
 {
 #ifdef HAVE_FDATASYNC
@@ -66,6 +71,7 @@ static int sys_rename(const char *from, const char *to, int replace)
 
 const struct store_ops store_sys_ops = {
 	.pwrite = sys_pwrite,
+	.pread = sys_pread,
 	.fdatasync = sys_fdatasync,
 	.fsync = sys_fsync,
 	.fallocate = sys_fallocate,
@@ -80,32 +86,44 @@ void store_init(struct store *st, const struct store_ops *ops)
 	st->ops = ops ? ops : &store_sys_ops;
 }
 
-int store_open(struct store *st, const char *path, int force, struct haul_error *err)
+int store_name(struct store *st, const char *path, struct haul_error *err)
 {
-	struct stat sb;
-	size_t n;
+	size_t n = strlen(path) + sizeof(STORE_PART_SUFFIX);
 
-	if (!*path)
-		return haul_error_set(err, HAUL_EUSAGE, "output file name is empty");
-	if (lstat(path, &sb) == 0) {
-		if (S_ISDIR(sb.st_mode))
-			return haul_error_set(err, HAUL_EIO, "%s: is a directory", path);
-		if (!S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
-			return haul_error_set(err, HAUL_EIO, "%s: exists and is not a regular file",
-					      path);
-		if (!force)
-			return haul_error_set(err, HAUL_EIO,
-					      "%s: already exists (use --force to replace it)", path);
-	} else if (errno != ENOENT) {
-		return haul_error_set(err, HAUL_EIO, "%s: %s", path, strerror(errno));
-	}
-	n = strlen(path) + sizeof(STORE_PART_SUFFIX);
+	free(st->path);
+	free(st->part_path);
 	st->path = strdup(path);
 	st->part_path = malloc(n);
 	if (!st->path || !st->part_path)
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	snprintf(st->part_path, n, "%s%s", path, STORE_PART_SUFFIX);
-	st->fd = open(st->part_path, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+	return 0;
+}
+
+int store_kind(const char *path, uint64_t *size, struct haul_error *err)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			return STORE_NONE;
+		return haul_error_set(err, HAUL_EIO, "%s: %s", path, strerror(errno));
+	}
+	if (S_ISDIR(sb.st_mode))
+		return STORE_DIR;
+	if (!S_ISREG(sb.st_mode))
+		return STORE_OTHER;
+	if (size)
+		*size = (uint64_t)sb.st_size;
+	return STORE_FILE;
+}
+
+int store_open_part(struct store *st, int resume, struct haul_error *err)
+{
+	int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | (resume ? 0 : O_CREAT | O_TRUNC);
+	struct stat sb;
+
+	st->fd = open(st->part_path, flags, 0666);
 	if (st->fd < 0) {
 		if (errno == ELOOP)
 			return haul_error_set(err, HAUL_EIO,
@@ -142,10 +160,16 @@ int store_preallocate(struct store *st, uint64_t size, struct haul_error *err)
 
 int store_pwrite(struct store *st, const void *buf, size_t len, uint64_t off)
 {
+	return store_pwrite_fd(st->ops, st->fd, buf, len, off);
+}
+
+int store_pwrite_fd(const struct store_ops *ops, int fd, const void *buf, size_t len,
+		    uint64_t off)
+{
 	const char *p = buf;
 
 	while (len) {
-		ssize_t n = st->ops->pwrite(st->fd, p, len, (off_t)off);
+		ssize_t n = ops->pwrite(fd, p, len, (off_t)off);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -161,8 +185,35 @@ int store_pwrite(struct store *st, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Make the rename itself durable. */
-static int fsync_dir_of(const char *path)
+int store_pread(struct store *st, void *buf, size_t len, uint64_t off)
+{
+	char *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = st->ops->pread(st->fd, p + got, len - got, (off_t)(off + got));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break; /* end of file */
+		got += (size_t)n;
+	}
+	return (int)got;
+}
+
+int store_sync(struct store *st, struct haul_error *err)
+{
+	if (st->ops->fdatasync(st->fd) != 0)
+		return haul_error_set(err, HAUL_EIO, "%s: fdatasync: %s", st->part_path,
+				      strerror(errno));
+	return 0;
+}
+
+int store_fsync_dir(const char *path)
 {
 	char *copy = strdup(path);
 	int fd, ret = -1;
@@ -197,7 +248,7 @@ int store_commit(struct store *st, int replace, struct haul_error *err)
 		return haul_error_set(err, HAUL_EIO, "cannot rename %s to %s: %s", st->part_path,
 				      st->path, strerror(errno));
 	}
-	if (fsync_dir_of(st->path) != 0)
+	if (store_fsync_dir(st->path) != 0)
 		return haul_error_set(err, HAUL_EIO, "%s: fsync of directory: %s", st->path,
 				      strerror(errno));
 	return 0;

@@ -4,8 +4,9 @@
  * each byte's offset; only a complete, fsynced file is renamed to FILE, so
  * the final name never holds a partial download.
  *
- * All system calls that touch data go through struct store_ops, so tests can
- * inject ENOSPC, EIO, short writes or a crash at write N.
+ * Every system call that touches data goes through struct store_ops, so
+ * tests can inject ENOSPC, EIO, short writes or a crash at write N. The
+ * journal uses the same table.
  */
 #ifndef HAUL_STORE_H
 #define HAUL_STORE_H
@@ -18,6 +19,7 @@
 
 struct store_ops {
 	ssize_t (*pwrite)(int fd, const void *buf, size_t len, off_t off);
+	ssize_t (*pread)(int fd, void *buf, size_t len, off_t off);
 	int (*fdatasync)(int fd);
 	int (*fsync)(int fd);
 	int (*fallocate)(int fd, off_t len); /* 0, or -1 with errno */
@@ -39,12 +41,26 @@ struct store {
 
 void store_init(struct store *st, const struct store_ops *ops);
 
+/* Set the final name (and so FILE.part). Returns 0 or HAUL_EFAIL. */
+int store_name(struct store *st, const char *path, struct haul_error *err);
+
+/* What is at a path, without following a symlink there. */
+enum store_kind {
+	STORE_NONE = 0, /* nothing */
+	STORE_FILE,     /* a regular file */
+	STORE_DIR,      /* a directory */
+	STORE_OTHER,    /* a symlink, device, socket... */
+};
+
+/* Returns an enum store_kind, or HAUL_EIO when the path cannot be examined;
+ * *size is the file's size for STORE_FILE. */
+int store_kind(const char *path, uint64_t *size, struct haul_error *err);
+
 /*
- * Check the target and create FILE.part (truncated, never through a
- * symlink). Refuses (HAUL_EIO) when FILE exists and !force, or is a
- * directory or other non-regular file.
+ * Create FILE.part afresh (truncated, mode 0666 less umask, never through a
+ * symlink) or, with resume, open the existing one without truncating it.
  */
-int store_open(struct store *st, const char *path, int force, struct haul_error *err);
+int store_open_part(struct store *st, int resume, struct haul_error *err);
 
 /* Reserve size bytes on disk, so running out of space shows now. */
 int store_preallocate(struct store *st, uint64_t size, struct haul_error *err);
@@ -55,10 +71,23 @@ int store_preallocate(struct store *st, uint64_t size, struct haul_error *err);
  */
 int store_pwrite(struct store *st, const void *buf, size_t len, uint64_t off);
 
+/* The same for any descriptor, through ops. */
+int store_pwrite_fd(const struct store_ops *ops, int fd, const void *buf, size_t len,
+		    uint64_t off);
+
+/* Read up to len bytes at off (less only at end of file): bytes, or -errno. */
+int store_pread(struct store *st, void *buf, size_t len, uint64_t off);
+
+/* fdatasync the data written so far (before a journal records it). */
+int store_sync(struct store *st, struct haul_error *err);
+
 /* fsync the data, rename FILE.part to FILE and fsync the directory. */
 int store_commit(struct store *st, int replace, struct haul_error *err);
 
-/* Close and remove FILE.part if this store opened it (a failed download). */
+/* fsync the directory holding path, making a rename or unlink durable. */
+int store_fsync_dir(const char *path);
+
+/* Close and remove FILE.part if this store opened it. */
 void store_discard(struct store *st);
 
 /* Close the file if open and free the names. */

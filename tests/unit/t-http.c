@@ -78,31 +78,49 @@ static void etags(void)
 
 static void range_checks(void)
 {
-	struct range_response r = { 206, "bytes 100-199/1000", NULL, 100 };
+	struct identity id = { 1000, "\"abc\"", "Sun, 22 Nov 2026 08:00:00 GMT" };
+	struct identity noetag = { 1000, NULL, "Sun, 22 Nov 2026 08:00:00 GMT" };
+	struct range_response r = { 206, "bytes 100-199/1000", NULL, 100, "\"abc\"", NULL };
 
-	ok(http_check_range(&r, 100, 199, 1000) == RANGE_OK, "206 with the exact range is OK");
-	ok(http_check_range(&r, 100, 200, 1000) == RANGE_MISMATCH, "other last byte: mismatch");
-	ok(http_check_range(&r, 101, 199, 1000) == RANGE_MISMATCH, "other first byte: mismatch");
-	ok(http_check_range(&r, 100, 199, 1001) == RANGE_MISMATCH, "other total: mismatch");
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_OK, "206 with the exact range is OK");
+	ok(http_check_range(&r, 100, 200, &id) == RANGE_MISMATCH, "other last byte: mismatch");
+	ok(http_check_range(&r, 101, 199, &id) == RANGE_MISMATCH, "other first byte: mismatch");
+	id.size = 1001;
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_CHANGED, "other total: the object changed");
+	id.size = 1000;
 	r.content_length = 99;
-	ok(http_check_range(&r, 100, 199, 1000) == RANGE_MISMATCH, "wrong Content-Length: mismatch");
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_MISMATCH, "wrong Content-Length: mismatch");
 	r.content_length = -1;
-	ok(http_check_range(&r, 100, 199, 1000) == RANGE_OK, "no Content-Length is fine");
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_OK, "no Content-Length is fine");
 	r.content_range = NULL;
-	ok(http_check_range(&r, 100, 199, 1000) == RANGE_MISMATCH, "206 without Content-Range");
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_MISMATCH, "206 without Content-Range");
 	r.content_range = "bytes 100-199/*";
-	ok(http_check_range(&r, 100, 199, 1000) == RANGE_MISMATCH, "206 with unknown total");
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_MISMATCH, "206 with unknown total");
 	r.content_range = "bytes 100-199/1000";
 	r.content_encoding = "gzip";
-	ok(http_check_range(&r, 100, 199, 1000) == RANGE_ENCODED, "Content-Encoding on a range");
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_ENCODED, "Content-Encoding on a range");
 	r.content_encoding = "identity";
-	ok(http_check_range(&r, 100, 199, 1000) == RANGE_OK, "identity encoding is fine");
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_OK, "identity encoding is fine");
+	r.etag = "\"abd\"";
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_CHANGED, "another ETag: the object changed");
+	r.etag = NULL;
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_OK, "no ETag in the answer: nothing to compare");
+	r.last_modified = "Mon, 23 Nov 2026 08:00:00 GMT";
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_OK,
+	   "Last-Modified is not compared when the object has an ETag");
+	ok(http_check_range(&r, 100, 199, &noetag) == RANGE_CHANGED,
+	   "another Last-Modified, no ETag: the object changed");
+	r.last_modified = noetag.last_modified;
+	ok(http_check_range(&r, 100, 199, &noetag) == RANGE_OK, "same Last-Modified is fine");
 	r.status = 200;
-	ok(http_check_range(&r, 100, 199, 1000) == RANGE_IGNORED, "200 means Range was ignored");
+	ok(http_check_range(&r, 100, 199, &noetag) == RANGE_IGNORED, "200 means Range was ignored");
+	r.etag = "\"zzz\"";
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_CHANGED,
+	   "200 with another ETag is a changed object, not an ignored range");
 	r.status = 404;
-	ok(http_check_range(&r, 100, 199, 1000) == RANGE_NOT_SUCCESS, "404 is not success");
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_NOT_SUCCESS, "404 is not success");
 	r.status = 302;
-	ok(http_check_range(&r, 100, 199, 1000) == RANGE_NOT_SUCCESS, "3xx is not success");
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_NOT_SUCCESS, "3xx is not success");
 }
 
 static void classify(void)
@@ -123,6 +141,7 @@ static void classify(void)
 		{ { CURLE_WRITE_ERROR, 200, RANGE_IGNORED, 0 }, OUTCOME_NO_RANGES, "200 to a range" },
 		{ { CURLE_WRITE_ERROR, 206, RANGE_MISMATCH, 0 }, OUTCOME_RETRY, "wrong range" },
 		{ { CURLE_WRITE_ERROR, 206, RANGE_ENCODED, 0 }, OUTCOME_FAILED, "encoded range" },
+		{ { CURLE_WRITE_ERROR, 206, RANGE_CHANGED, 0 }, OUTCOME_CHANGED, "another ETag" },
 		{ { CURLE_OK, 404, RANGE_NOT_SUCCESS, 0 }, OUTCOME_REFUSED, "404" },
 		{ { CURLE_OK, 410, RANGE_NOT_SUCCESS, 0 }, OUTCOME_REFUSED, "410" },
 		{ { CURLE_OK, 403, RANGE_NOT_SUCCESS, 0 }, OUTCOME_REFUSED, "403" },

@@ -8,6 +8,15 @@
 #include "plan.h"
 #include "tap.h"
 
+/* The whole object [0, size) missing. */
+static int plan_whole(struct plan *p, uint64_t size, unsigned nparts, uint64_t min_split,
+		      uint64_t align)
+{
+	struct range r = { 0, size };
+
+	return plan_init(p, size, &r, size ? 1 : 0, nparts, min_split, align);
+}
+
 /* Segments tile [0, size) without gap or overlap, in order of creation? */
 static int tiles(const struct plan *p)
 {
@@ -34,28 +43,28 @@ static void initial_split(void)
 {
 	struct plan p;
 
-	ok(plan_init(&p, 0, 8, 1024) == 0 && p.nsegs == 0 && plan_complete(&p),
+	ok(plan_whole(&p, 0, 8, 1024, 1) == 0 && p.nsegs == 0 && plan_complete(&p),
 	   "a 0-byte object has no segments and is complete");
 	ok(plan_take(&p, 0) == -1, "nothing to take from a 0-byte plan");
 	plan_release(&p);
 
-	ok(plan_init(&p, 1, 8, 1024) == 0 && p.nsegs == 1 && p.segs[0].end == 1,
+	ok(plan_whole(&p, 1, 8, 1024, 1) == 0 && p.nsegs == 1 && p.segs[0].end == 1,
 	   "a 1-byte object is one segment");
 	ok(!plan_complete(&p), "... and not complete before it is written");
 	plan_release(&p);
 
-	ok(plan_init(&p, 3000, 8, 1024) == 0 && p.nsegs == 2 && tiles(&p),
+	ok(plan_whole(&p, 3000, 8, 1024, 1) == 0 && p.nsegs == 2 && tiles(&p),
 	   "size below N x min_split gives fewer segments (3000/1024 -> 2)");
 	plan_release(&p);
 
-	ok(plan_init(&p, 1048577, 4, 1024) == 0 && p.nsegs == 4 && tiles(&p),
+	ok(plan_whole(&p, 1048577, 4, 1024, 1) == 0 && p.nsegs == 4 && tiles(&p),
 	   "1 MiB + 1 over 4 connections: 4 segments tiling the object");
 	ok(p.segs[0].end - p.segs[0].start == 262145 && p.segs[3].end - p.segs[3].start == 262144,
 	   "... the odd byte goes to the first segment");
 	plan_release(&p);
 
-	ok(plan_init(&p, 100, 0, 1) == -1, "zero connections is refused");
-	ok(plan_init(&p, 100, 4, 0) == -1, "zero min_split is refused");
+	ok(plan_whole(&p, 100, 0, 1, 1) == -1, "zero connections is refused");
+	ok(plan_whole(&p, 100, 4, 0, 1) == -1, "zero min_split is refused");
 }
 
 static void near_max(void)
@@ -63,11 +72,11 @@ static void near_max(void)
 	struct plan p;
 	uint64_t big = (uint64_t)INT64_MAX; /* 2^63 - 1 */
 
-	ok(plan_init(&p, big, 16, 1 << 20) == 0 && p.nsegs == 16 && tiles(&p),
+	ok(plan_whole(&p, big, 16, 1 << 20, 1) == 0 && p.nsegs == 16 && tiles(&p),
 	   "2^63-1 bytes split into 16 segments without overflow");
 	is_u64(p.segs[15].end, big, "... the last segment ends at the size");
 	plan_release(&p);
-	ok(plan_init(&p, UINT64_MAX, 7, 1) == 0 && tiles(&p) && p.segs[6].end == UINT64_MAX,
+	ok(plan_whole(&p, UINT64_MAX, 7, 1, 1) == 0 && tiles(&p) && p.segs[6].end == UINT64_MAX,
 	   "2^64-1 bytes over 7 segments, no overflow in the arithmetic");
 	plan_release(&p);
 }
@@ -77,7 +86,7 @@ static void stealing(void)
 	struct plan p;
 	long a, b, c;
 
-	plan_init(&p, 8 << 20, 2, 1 << 20);
+	plan_whole(&p, 8 << 20, 2, 1 << 20, 1);
 	a = plan_take(&p, 0);
 	b = plan_take(&p, 1);
 	ok(a == 0 && b == 1, "two connections take the two initial segments");
@@ -106,7 +115,7 @@ static void drop_and_retake(void)
 	struct plan p;
 	long a;
 
-	plan_init(&p, 4 << 20, 1, 1 << 20);
+	plan_whole(&p, 4 << 20, 1, 1 << 20, 1);
 	a = plan_take(&p, 3);
 	p.segs[a].pos += 12345;
 	plan_drop(&p, a);
@@ -125,7 +134,7 @@ static void steal_until_done(void)
 	unsigned rounds = 0;
 
 	/* Four connections, one never progressing: the others take over all but its first half. */
-	plan_init(&p, 64 << 20, 4, 1 << 20);
+	plan_whole(&p, 64 << 20, 4, 1 << 20, 1);
 	for (int i = 0; i < 4; i++)
 		own[i] = plan_take(&p, i);
 	while (rounds++ < 1000) {
@@ -149,8 +158,75 @@ static void steal_until_done(void)
 	plan_release(&p);
 }
 
+/* Every cut not at a hole's edge is a multiple of align. */
+static int aligned(const struct plan *p, const struct range *h, size_t nh)
+{
+	for (size_t i = 0; i < p->nsegs; i++) {
+		int edge = 0;
+
+		for (size_t j = 0; j < nh; j++)
+			if (p->segs[i].start == h[j].start)
+				edge = 1;
+		if (!edge && p->segs[i].start % p->align)
+			return 0;
+	}
+	return 1;
+}
+
+static void holes(void)
+{
+	const uint64_t M = 1 << 20;
+	struct range h[] = { { 3 * M + 17, 4 * M }, { 10 * M, 26 * M }, { 40 * M, 40 * M + 5 } };
+	struct plan p;
+	uint64_t covered = 0, in_big = 0;
+
+	ok(plan_init(&p, 41 * M, h, 3, 8, M, M) == 0, "plan three holes over 8 connections");
+	for (size_t i = 0; i < p.nsegs; i++) {
+		covered += p.segs[i].end - p.segs[i].start;
+		if (p.segs[i].start >= 10 * M && p.segs[i].end <= 26 * M)
+			in_big++;
+	}
+	is_u64(covered, (M - 17) + 16 * M + 5, "segments cover exactly the holes");
+	is_u64(p.nsegs, 8, "8 segments in all");
+	is_u64(in_big, 6, "the 16 MiB hole gets the 6 extra parts");
+	ok(aligned(&p, h, 3), "cuts inside a hole fall on block boundaries");
+	ok(p.segs[0].start == 3 * M + 17 && p.segs[0].end == 4 * M,
+	   "a hole starting inside a block keeps its start");
+	plan_release(&p);
+
+	ok(plan_init(&p, 41 * M, h, 3, 2, M, M) == 0 && p.nsegs == 3,
+	   "fewer connections than holes: one segment per hole");
+	plan_release(&p);
+	ok(plan_init(&p, 41 * M, h, 0, 8, M, M) == 0 && p.nsegs == 0 && plan_complete(&p),
+	   "no holes: nothing to fetch");
+	plan_release(&p);
+}
+
+static void aligned_steal(void)
+{
+	const uint64_t M = 1 << 20;
+	struct plan p;
+	long a, b, c;
+
+	plan_whole(&p, 64 * M, 2, M, M);
+	ok(p.nsegs == 2 && p.segs[1].start == 32 * M, "two aligned halves");
+	a = plan_take(&p, 0);
+	b = plan_take(&p, 1);
+	p.segs[a].pos = p.segs[a].end;
+	p.segs[b].pos += 3 * M + 12345; /* mid-block */
+	c = plan_take(&p, 0);
+	ok(c >= 0 && p.segs[c].start % M == 0, "a stolen range starts on a block boundary");
+	ok(p.segs[b].end == p.segs[c].start && p.segs[c].end == 64 * M,
+	   "... and the busy range now ends there");
+	ok(p.segs[c].start - p.segs[b].pos >= (p.segs[c].end - p.segs[c].start),
+	   "... the busy connection keeps at least as much as it gives");
+	plan_release(&p);
+}
+
 int main(void)
 {
+	holes();
+	aligned_steal();
 	initial_split();
 	near_max();
 	stealing();

@@ -1,0 +1,74 @@
+#!/bin/sh
+# I/O faults through the store/journal seam (tests/lib/faulty.c): a crash at
+# write N that loses every write not yet fsynced, ENOSPC, EIO from fdatasync,
+# short writes. Whatever the fault, the state left behind resumes with the
+# same command to a byte-identical file.
+. "$HAUL_SRCDIR/tests/lib/common.sh"
+
+mkdir "$T/root" "$T/out"
+mkdata "$T/root/f.bin" 8388608
+origin_start "$T/root"
+url="$ORIGIN/f.bin"
+args="-q -n 4 --checkpoint-bytes 256k -o $T/out/f"
+
+clean() { rm -f "$T/out/f" "$T/out/f.part" "$T/out/f.haul"; }
+
+# How many writes a whole download makes.
+clean
+timeout 60 "$HAUL_FAULTY" none:0 $args "$url" 2>"$T/err"
+is $? 0 "a download through the seam works"
+same "$T/out/f" "$T/root/f.bin" "... byte-identical"
+total=$(sed -n 's/^writes=//p' "$T/err")
+test "$total" -gt 20
+ok $? "... in $total write calls"
+
+# A crash at ten points spread over the download, each resumed: the resume
+# fetches only what the journal does not hold (give or take a block).
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	at=$((total * i / 11))
+	clean
+	timeout 60 "$HAUL_FAULTY" crash:$at $args "$url" 2>"$T/err"
+	is $? 99 "crash at write $at of $total"
+	log_reset
+	run_haul -n 4 --checkpoint-bytes 256k -o "$T/out/f" "$url"
+	is "$rc" 0 "... then the same command: exit 0"
+	same "$T/out/f" "$T/root/f.bin" "... byte-identical"
+	had=$(sed -n 's/.*resuming .*: \([0-9]*\) of .*/\1/p' "$T/err")
+	served=$(logstat bytes)
+	test -n "$had" && test "$served" -le $((8388608 - had + 1048576))
+	ok $? "... it resumed with ${had:-?} bytes on disk and fetched $served"
+	if [ $i -ge 5 ]; then
+		test "${had:-0}" -gt 0
+		ok $? "... a crash past the middle left bytes the journal vouches for"
+	fi
+done
+
+# Disk full in the middle: exit 5, state kept, the same command finishes.
+clean
+timeout 60 "$HAUL_FAULTY" enospc:$((total / 2)) $args "$url" 2>"$T/err"
+is $? 5 "ENOSPC half-way: exit 5 (local I/O error)"
+grep -q 'No space left' "$T/err"
+ok $? "... the message names the cause"
+test -f "$T/out/f.part" && test -f "$T/out/f.haul" && test ! -e "$T/out/f"
+ok $? "... the .part file and journal are kept, no final file"
+run_haul -v -n 4 --checkpoint-bytes 256k -o "$T/out/f" "$url"
+is "$rc" 0 "after space is freed, the same command: exit 0"
+same "$T/out/f" "$T/root/f.bin" "... byte-identical"
+grep -q 'resuming' "$T/err"
+ok $? "... it resumed"
+
+# fdatasync failing (EIO): the checkpoint fails, the run stops, resume works.
+clean
+timeout 60 "$HAUL_FAULTY" eio:3 $args "$url" 2>"$T/err"
+is $? 5 "EIO from fdatasync: exit 5"
+run_haul $args "$url"
+is "$rc" 0 "... the same command: exit 0"
+same "$T/out/f" "$T/root/f.bin" "... byte-identical"
+
+# Short writes are completed by the write loop.
+clean
+timeout 60 "$HAUL_FAULTY" short:0 $args "$url" 2>"$T/err"
+is $? 0 "short writes everywhere: exit 0"
+same "$T/out/f" "$T/root/f.bin" "... byte-identical"
+
+tap_done

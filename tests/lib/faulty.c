@@ -1,0 +1,198 @@
+/*
+ * faulty.c -- haul with an I/O seam that fails on purpose, for
+ * tests/integration/t-faults.sh. Usage:
+ *
+ *   haul-faulty KIND:N [haul options] URL
+ *
+ * KIND is one of
+ *   none    count the write calls (printed as "writes=N" on stderr)
+ *   crash   at write call N, lose every write not yet fsynced (its bytes
+ *           are overwritten with 0xEE, as if the page never reached the
+ *           disk) and _exit(99) at once, like kill -9 or a power cut
+ *   enospc  every write call from the Nth on fails with ENOSPC
+ *   eio     the Nth fdatasync fails with EIO
+ *   short   every write call writes only part of what it was given
+ *
+ * Writes to the data file and to the journal are counted together.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "cli.h"
+#include "ctl.h"
+#include "msg.h"
+#include "num.h"
+#include "store.h"
+
+enum kind { K_NONE, K_CRASH, K_ENOSPC, K_EIO, K_SHORT };
+
+/* A write not yet made durable by an fsync of its descriptor. */
+struct pending {
+	int fd;
+	off_t off;
+	size_t len;
+};
+
+static enum kind kind;
+static uint64_t at, writes, syncs;
+static struct pending *pend;
+static size_t npend, cappend;
+
+static void remember(int fd, off_t off, size_t len)
+{
+	if (npend == cappend) {
+		cappend = cappend ? cappend * 2 : 1024;
+		pend = realloc(pend, cappend * sizeof(*pend));
+		if (!pend)
+			abort();
+	}
+	pend[npend].fd = fd;
+	pend[npend].off = off;
+	pend[npend].len = len;
+	npend++;
+}
+
+static void synced(int fd)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < npend; i++)
+		if (pend[i].fd != fd)
+			pend[j++] = pend[i];
+	npend = j;
+}
+
+static void crash(void)
+{
+	static unsigned char junk[65536];
+
+	memset(junk, 0xee, sizeof(junk));
+	for (size_t i = 0; i < npend; i++)
+		for (size_t done = 0; done < pend[i].len;) {
+			size_t n = pend[i].len - done < sizeof(junk) ? pend[i].len - done : sizeof(junk);
+			ssize_t w = pwrite(pend[i].fd, junk, n, pend[i].off + (off_t)done);
+
+			if (w <= 0)
+				break;
+			done += (size_t)w;
+		}
+	fprintf(stderr, "haul-faulty: crashed at write %llu\n", (unsigned long long)writes);
+	_exit(99);
+}
+
+static ssize_t f_pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+	ssize_t n;
+
+	writes++;
+	if (kind == K_CRASH && writes == at)
+		crash();
+	if (kind == K_ENOSPC && writes >= at) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (kind == K_SHORT && len > 1)
+		len = 1 + (len - 1) * (writes % 3 + 1) / 4; /* 1 .. 3/4 of it */
+	n = pwrite(fd, buf, len, off);
+	if (n > 0)
+		remember(fd, off, (size_t)n);
+	return n;
+}
+
+static ssize_t f_pread(int fd, void *buf, size_t len, off_t off)
+{
+	return pread(fd, buf, len, off);
+}
+
+static int f_sync(int fd, int data_only)
+{
+	if (kind == K_EIO && ++syncs == at) {
+		errno = EIO;
+		return -1;
+	}
+	synced(fd);
+	return data_only ? fdatasync(fd) : fsync(fd);
+}
+
+static int f_fdatasync(int fd)
+{
+	return f_sync(fd, 1);
+}
+
+static int f_fsync(int fd)
+{
+	return f_sync(fd, 0);
+}
+
+static int f_fallocate(int fd, off_t len)
+{
+	return store_sys_ops.fallocate(fd, len);
+}
+
+static int f_rename(const char *from, const char *to, int replace)
+{
+	return store_sys_ops.rename(from, to, replace);
+}
+
+static const struct store_ops faulty_ops = {
+	.pwrite = f_pwrite,
+	.pread = f_pread,
+	.fdatasync = f_fdatasync,
+	.fsync = f_fsync,
+	.fallocate = f_fallocate,
+	.rename = f_rename,
+};
+
+static int parse_fault(const char *spec)
+{
+	static const char *const names[] = { "none", "crash", "enospc", "eio", "short" };
+	const char *colon = strchr(spec, ':');
+
+	if (!colon)
+		return -1;
+	for (int i = 0; i < 5; i++)
+		if (strlen(names[i]) == (size_t)(colon - spec) &&
+		    strncmp(spec, names[i], (size_t)(colon - spec)) == 0) {
+			kind = (enum kind)i;
+			return num_parse_u64(colon + 1, &at) == NUM_OK ? 0 : -1;
+		}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	static volatile sig_atomic_t never;
+	struct haul_error err;
+	struct opts o;
+	struct msg m;
+	int ret;
+
+	if (argc < 3 || parse_fault(argv[1])) {
+		fprintf(stderr, "usage: haul-faulty KIND:N [haul options] URL\n");
+		return 2;
+	}
+	haul_error_init(&err);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	signal(SIGPIPE, SIG_IGN);
+	argv[1] = argv[0];
+	ret = cli_parse(argc - 1, argv + 1, &o, &err);
+	if (ret == CLI_RUN) {
+		msg_init(&m, o.quiet ? MSG_QUIET : o.verbose);
+		ret = ctl_run(&o, &m, &never, &faulty_ops, &err);
+	}
+	if (ret < 0)
+		fprintf(stderr, "haul: %s\n", err.msg ? err.msg : haul_code_name(ret));
+	fprintf(stderr, "writes=%llu\n", (unsigned long long)writes);
+	haul_error_release(&err);
+	curl_global_cleanup();
+	free(pend);
+	return haul_exit_status(ret);
+}
