@@ -1,10 +1,11 @@
 /*
- * ctl.c -- drives one download: decides between a fresh start and a resume,
- * runs the transfer loop with checkpoints, commits, and reports.
+ * ctl.c -- drives downloads: decides between a fresh start and a resume,
+ * runs the transfer loop with checkpoints and fresh URLs, commits, reports.
  */
 #include "config.h"
 
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "blocks.h"
 #include "clock.h"
 #include "ctl.h"
+#include "expiry.h"
 #include "fetch.h"
 #include "journal.h"
 #include "net.h"
@@ -22,18 +24,31 @@
 #include "store.h"
 #include "url.h"
 
+/* Tries to get a fresh URL before giving up, and the first pause between. */
+#define REFRESH_TRIES 4
+#define REFRESH_BACKOFF_MS 1000
+
+/* prepare()'s answer when the file is there already: nothing to fetch. */
+#define CTL_NOTHING 1
+
 struct ctl {
 	const struct opts *o;        /* borrowed */
 	const struct msg *m;         /* borrowed */
 	volatile sig_atomic_t *stop; /* borrowed */
-	struct net net;
+	const struct download *d;    /* borrowed */
+	struct net *net;             /* borrowed: shared by a batch */
+	char *url;                   /* owned: the GET URL now */
+	char *head_url;              /* owned, NULL: the HEAD URL now */
 	struct remote remote;
 	struct store store;
 	struct plan plan;
 	struct blocks blocks;
 	struct journal journal;
+	struct fetch f;
+	struct fetch_stats st;       /* over every fetch of this download */
 	int journaling;              /* FILE.haul is open and kept up to date */
 	int created;                 /* this run created FILE.part */
+	int fetching;                /* f is set up */
 	char *jpath;                 /* owned: FILE.haul */
 	uint64_t had;                /* bytes already on disk when we started */
 	double t0;
@@ -59,6 +74,14 @@ static void on_event(void *ctx, const struct fetch_event *ev)
 		msg_info(c->m, "[%u] %s; retrying in %" PRIu64 " ms", ev->slot, ev->why,
 			 ev->delay_ms);
 		break;
+	case FEV_EXPIRED:
+		msg_info(c->m, "[%u] the URL was refused as expired (%s)", ev->slot, ev->why);
+		break;
+	case FEV_DEADLINE:
+		msg_warn(c->m, "%s: the URL expires in %" PRId64 " s but the download needs about "
+			 "%" PRId64 " s more; --refresh-cmd would renew it in flight",
+			 c->store.path, ev->left_s, ev->need_s);
+		break;
 	}
 }
 
@@ -72,6 +95,102 @@ static int on_checkpoint(void *ctx, struct haul_error *err)
 		return 0;
 	ret = store_sync(&c->store, err);
 	return ret ? ret : journal_commit(&c->journal, &c->blocks, err);
+}
+
+/* Sleep ms, waking early when interrupted. 0, or HAUL_EINTR. */
+static int nap(const struct ctl *c, uint64_t ms)
+{
+	uint64_t until = clock_ms() + ms;
+
+	while (clock_ms() < until) {
+		if (c->stop && *c->stop)
+			return HAUL_EINTR;
+		poll(NULL, 0, 50);
+	}
+	return 0;
+}
+
+/* Does a fresh URL name our object? Probe it and compare. */
+static int same_object(struct ctl *c, const char *get, const char *head, struct haul_error *err)
+{
+	struct remote r;
+	int ret;
+
+	remote_init(&r);
+	ret = probe_run(c->net, get, head, c->stop, &r, err);
+	if (!ret && r.size_known && c->remote.size_known && r.size != c->remote.size)
+		ret = haul_error_set(err, HAUL_ECHANGED, "the renewed URL names another object "
+				     "(%" PRIu64 " bytes, not %" PRIu64 ")", r.size, c->remote.size);
+	else if (!ret && c->remote.etag && r.etag && strcmp(c->remote.etag, r.etag) != 0)
+		ret = haul_error_set(err, HAUL_ECHANGED, "the renewed URL names another object "
+				     "(ETag %s, not %s)", r.etag, c->remote.etag);
+	remote_release(&r);
+	return ret;
+}
+
+/*
+ * Get fresh URLs from the download's refresher into c->url/c->head_url,
+ * retrying with growing pauses. With check, make sure they name the object
+ * probed at the start. 0, HAUL_ECHANGED, HAUL_EINTR or HAUL_EEXPIRED.
+ */
+static int renew_urls(struct ctl *c, int check, struct haul_error *err)
+{
+	const struct refresher *rf = c->d->rf;
+	char *get = NULL, *head = NULL;
+	int ret = HAUL_EEXPIRED;
+
+	for (int i = 0; i < REFRESH_TRIES; i++) {
+		if (i) {
+			msg_warn(c->m, "%s: renewing the URL failed (%s); trying again in %d s",
+				 c->store.path, err->msg ? err->msg : "?", (REFRESH_BACKOFF_MS << (i - 1)) / 1000);
+			ret = nap(c, (uint64_t)REFRESH_BACKOFF_MS << (i - 1));
+			if (ret)
+				return haul_error_set(err, ret, "interrupted");
+		}
+		free(get);
+		free(head);
+		get = head = NULL;
+		ret = rf->fetch(rf->ctx, &get, &head, err);
+		if (!ret && url_check(get, "the renewed URL", err))
+			ret = HAUL_EEXPIRED;
+		if (!ret && head && url_check(head, "the renewed HEAD URL", err))
+			ret = HAUL_EEXPIRED;
+		if (!ret && check)
+			ret = same_object(c, get, head, err);
+		if (!ret || ret == HAUL_ECHANGED || ret == HAUL_EINTR)
+			break;
+	}
+	if (ret) {
+		free(get);
+		free(head);
+		if (ret == HAUL_ECHANGED || ret == HAUL_EINTR)
+			return ret;
+		return haul_error_set(err, HAUL_EEXPIRED, "the URL expired and %s could not renew "
+				      "it: %s", rf->what, err->msg ? err->msg : "failed");
+	}
+	free(c->url);
+	free(c->head_url);
+	c->url = get;
+	c->head_url = head;
+	return 0;
+}
+
+/* The fetch loop's hook: a fresh URL for the transfers. */
+static int on_refresh(void *ctx, struct fetch *f, struct haul_error *err)
+{
+	struct ctl *c = ctx;
+	struct url_expiry e;
+	int ret = renew_urls(c, 1, err);
+
+	if (ret)
+		return ret;
+	ret = fetch_set_url(f, c->url, err);
+	if (!ret && expiry_from_url(c->url, &e) == 0 && e.known)
+		msg_note(c->m, "%s: renewed the URL through %s (valid for %" PRId64 " s)",
+			 c->store.path, c->d->rf->what, e.deadline - (int64_t)time(NULL));
+	else if (!ret)
+		msg_note(c->m, "%s: renewed the URL through %s", c->store.path, c->d->rf->what);
+	return ret;
 }
 
 static void say_remote(const struct ctl *c)
@@ -96,7 +215,7 @@ static int already_there(struct ctl *c, uint64_t have, struct haul_error *err)
 	if (r->size_known && have == r->size) {
 		msg_note(c->m, "%s is already complete (%" PRIu64 " bytes); nothing to do "
 			 "(--force downloads it again)", c->store.path, have);
-		return 0;
+		return CTL_NOTHING;
 	}
 	if (r->size_known)
 		return haul_error_set(err, HAUL_EIO, "%s: already exists and has %" PRIu64
@@ -226,7 +345,7 @@ static int start_fresh(struct ctl *c, int resumable, struct haul_error *err)
 	id.created = (uint64_t)time(NULL);
 	id.etag = r->etag;
 	id.last_modified = r->last_modified;
-	id.url = url_redact(c->o->url);
+	id.url = url_redact(c->url);
 	if (blocks_init(&c->blocks, id.size, id.bsize)) {
 		free(id.url);
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
@@ -238,55 +357,136 @@ static int start_fresh(struct ctl *c, int resumable, struct haul_error *err)
 	return ret;
 }
 
-static int fetch_all(struct ctl *c, int ranged, struct fetch_stats *st, struct haul_error *err)
+/* Probe, renewing the URL first if it is already expired. */
+static int probe(struct ctl *c, struct haul_error *err)
+{
+	struct url_expiry e;
+	int ret;
+
+	if (c->d->rf && expiry_from_url(c->url, &e) == 0 && e.known &&
+	    (int64_t)time(NULL) >= e.deadline) {
+		ret = renew_urls(c, 0, err);
+		if (ret)
+			return ret;
+	}
+	ret = probe_run(c->net, c->url, c->head_url, c->stop, &c->remote, err);
+	if (ret == HAUL_EEXPIRED && c->d->rf) {
+		ret = renew_urls(c, 0, err);
+		if (!ret)
+			ret = probe_run(c->net, c->url, c->head_url, c->stop, &c->remote, err);
+	}
+	return ret;
+}
+
+/*
+ * Everything before the transfers: names, what is on disk, the probe,
+ * resume or a fresh start. 0 when there is something to fetch,
+ * CTL_NOTHING when the file is already there, or an error.
+ */
+static int prepare(struct ctl *c, struct haul_error *err)
+{
+	const struct opts *o = c->o;
+	int ret, resumable, have_file = 0, have_part = 0, have_journal = 0;
+	uint64_t fsize = 0;
+
+	ret = check_paths(c, &have_file, &fsize, &have_part, &have_journal, err);
+	if (ret)
+		return ret;
+	if (have_journal && o->no_journal && !o->restart)
+		return haul_error_set(err, HAUL_EUSAGE, "%s exists: resume without --no-journal, "
+				      "or use --restart to discard it", c->jpath);
+	ret = probe(c, err);
+	if (ret)
+		return ret;
+	say_remote(c);
+	if (c->d->expect_size >= 0 &&
+	    (!c->remote.size_known || c->remote.size != (uint64_t)c->d->expect_size))
+		return haul_error_set(err, HAUL_ECHANGED, "%s: the API announced %" PRId64 " bytes "
+				      "but the object has %" PRIu64, c->store.path,
+				      c->d->expect_size, c->remote.size);
+	if (have_file && !o->force)
+		return already_there(c, fsize, err);
+	resumable = c->remote.size_known && c->remote.ranges != RANGES_NO && !o->no_journal;
+	ret = 1;
+	if (have_journal && o->restart) {
+		msg_note(c->m, "discarding %s and starting over", c->jpath);
+		remove_state(c);
+	} else if (have_journal) {
+		ret = resume(c, have_part, err);
+		if (ret < 0)
+			return ret;
+	} else if (have_part) {
+		msg_warn(c->m, "%s has no journal; starting over", c->store.part_path);
+	}
+	return ret == 1 ? start_fresh(c, resumable, err) : 0;
+}
+
+/* Plan what is missing and get the transfers ready (not yet sent). */
+static int setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_error *err)
 {
 	const struct remote *r = &c->remote;
-	struct fetch f = {
-		.net = &c->net,
-		.plan = &c->plan,
-		.store = &c->store,
-		.blocks = c->journaling ? &c->blocks : NULL,
-		.url = c->o->url,
-		.id = { r->size, r->etag, r->last_modified },
-		.ranged = ranged,
-		.size_known = r->size_known,
-		.nslots = ranged ? (unsigned)c->o->connections : 1,
-		.stop = c->stop,
-		.checkpoint = c->journaling ? on_checkpoint : NULL,
-		.cp_bytes = c->o->cp_bytes,
-		.cp_ms = c->o->cp_ms,
-		.on_event = on_event,
-		.ctx = c,
-	};
 	uint64_t size = r->size_known ? r->size : UINT64_MAX;
 	uint64_t align = r->size_known ? blocks_size_for(r->size) : 1;
 	struct range whole = { 0, size }, *holes = NULL;
 	size_t nholes = size ? 1 : 0;
+	struct fetch *f = &c->f;
 	int ret;
 
 	/* Without a journal everything is missing; with one, its holes. */
 	if (c->journaling && blocks_holes(&c->blocks, &holes, &nholes))
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
-	ret = plan_init(&c->plan, size, c->journaling ? holes : &whole, nholes, f.nslots,
-			c->o->min_split, align);
+	plan_release(&c->plan);
+	ret = plan_init(&c->plan, size, c->journaling ? holes : &whole, nholes,
+			ranged ? nslots : 1, c->o->min_split, align);
 	free(holes);
 	if (ret)
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
-	ret = fetch_run(&f, err);
-	st->bytes += f.stats.bytes;
-	st->requests += f.stats.requests;
-	st->retries += f.stats.retries;
-	st->steals += f.stats.steals;
-	if (f.stats.slots > st->slots)
-		st->slots = f.stats.slots;
+	memset(f, 0, sizeof(*f));
+	f->net = c->net;
+	f->plan = &c->plan;
+	f->store = &c->store;
+	f->blocks = c->journaling ? &c->blocks : NULL;
+	f->id.size = r->size;
+	f->id.etag = r->etag;
+	f->id.last_modified = r->last_modified;
+	f->ranged = ranged;
+	f->size_known = r->size_known;
+	f->nslots = ranged ? nslots : 1;
+	f->checkpoint = c->journaling ? on_checkpoint : NULL;
+	f->cp_bytes = c->o->cp_bytes;
+	f->cp_ms = c->o->cp_ms;
+	f->refresh = c->d->rf ? on_refresh : NULL;
+	f->on_event = on_event;
+	f->ctx = c;
+	c->fetching = 1;
+	ret = fetch_set_url(f, c->url, err);
+	if (!ret && fetch_begin(f))
+		ret = haul_error_set(err, f->result, "%s", f->err.msg ? f->err.msg : "?");
 	return ret;
 }
 
-static void summary(const struct ctl *c, uint64_t size, const struct fetch_stats *st)
+/* Add up one fetch's numbers and free it. */
+static void account(struct ctl *c)
 {
+	struct fetch_stats *a = &c->st, *b = &c->f.stats;
+
+	a->bytes += b->bytes;
+	a->requests += b->requests;
+	a->retries += b->retries;
+	a->steals += b->steals;
+	a->refreshes += b->refreshes;
+	if (b->slots > a->slots)
+		a->slots = b->slots;
+	fetch_release(&c->f);
+	c->fetching = 0;
+}
+
+static void summary(const struct ctl *c, uint64_t size)
+{
+	const struct fetch_stats *st = &c->st;
 	double secs = clock_sec() - c->t0;
 	double rate = secs > 0 ? (double)st->bytes / secs / (1024.0 * 1024.0) : 0;
-	char had[64] = "";
+	char had[64] = "", ren[48] = "";
 
 	if (!st->requests) {
 		msg_note(c->m, "saved %s: %" PRIu64 " bytes, all of them on disk already", c->store.path,
@@ -295,10 +495,13 @@ static void summary(const struct ctl *c, uint64_t size, const struct fetch_stats
 	}
 	if (c->had)
 		snprintf(had, sizeof(had), "; %" PRIu64 " were on disk already", c->had);
+	if (st->refreshes)
+		snprintf(ren, sizeof(ren), ", %u URL renewal%s", st->refreshes,
+			 st->refreshes == 1 ? "" : "s");
 	msg_note(c->m, "saved %s: %" PRIu64 " bytes in %.2f s (%.1f MiB/s), %u connection%s, "
-		 "%u request%s, %u retr%s%s", c->store.path, size, secs, rate, st->slots,
+		 "%u request%s, %u retr%s%s%s", c->store.path, size, secs, rate, st->slots,
 		 st->slots == 1 ? "" : "s", st->requests, st->requests == 1 ? "" : "s",
-		 st->retries, st->retries == 1 ? "y" : "ies", had);
+		 st->retries, st->retries == 1 ? "y" : "ies", ren, had);
 }
 
 /* The download stopped short: say what is kept and how to go on. */
@@ -307,8 +510,9 @@ static int stopped(struct ctl *c, int ret, struct haul_error *err)
 	uint64_t done = blocks_done_bytes(&c->blocks);
 	char *cause = err->msg;
 	const char *how = ret == HAUL_ECHANGED ? "--restart starts over"
-						 : "run the same command (or one with a fresh URL for "
-						   "the same object) to resume";
+			  : ret == HAUL_EEXPIRED ? "run the command again with a fresh URL to resume"
+						 : "run the same command (or one with a fresh URL "
+						   "for the same object) to resume";
 
 	if (c->created && !done) {
 		/* Nothing worth keeping: leave no litter. */
@@ -324,7 +528,7 @@ static int stopped(struct ctl *c, int ret, struct haul_error *err)
 	return ret;
 }
 
-static int finish(struct ctl *c, struct haul_error *err)
+static int commit(struct ctl *c, struct haul_error *err)
 {
 	int ret;
 
@@ -341,104 +545,183 @@ static int finish(struct ctl *c, struct haul_error *err)
 		return ret;
 	if (c->journaling)
 		journal_close(&c->journal, !c->o->keep_journal);
+	summary(c, c->remote.size_known ? c->remote.size : c->plan.segs[0].end);
 	return 0;
 }
 
-static int run(struct ctl *c, struct haul_error *err)
+/* After the loop: retry as one stream if need be, then commit or report. */
+static int conclude(struct ctl *c, struct haul_error *err)
 {
-	const struct opts *o = c->o;
-	struct fetch_stats st = { 0 };
-	int ret, ranged, resumable, have_file = 0, have_part = 0, have_journal = 0;
-	uint64_t fsize = 0;
+	int ret = c->f.result;
 
-	ret = check_paths(c, &have_file, &fsize, &have_part, &have_journal, err);
-	if (ret)
-		return ret;
-	if (have_journal && o->no_journal && !o->restart)
-		return haul_error_set(err, HAUL_EUSAGE, "%s exists: resume without --no-journal, "
-				      "or use --restart to discard it", c->jpath);
-	ret = net_init(&c->net, o, err);
-	if (!ret)
-		ret = probe_run(&c->net, o->url, o->head_url, c->stop, &c->remote, err);
-	if (ret)
-		return ret;
-	say_remote(c);
-	if (have_file && !o->force)
-		return already_there(c, fsize, err);
-	resumable = c->remote.size_known && c->remote.ranges != RANGES_NO && !o->no_journal;
-	ret = 1;
-	if (have_journal && o->restart) {
-		msg_note(c->m, "discarding %s and starting over", c->jpath);
-		remove_state(c);
-	} else if (have_journal) {
-		ret = resume(c, have_part, err);
-		if (ret < 0)
-			return ret;
-	} else if (have_part) {
-		msg_warn(c->m, "%s has no journal; starting over", c->store.part_path);
-	}
-	if (ret == 1) {
-		ret = start_fresh(c, resumable, err);
-		if (ret)
-			return ret;
-	}
-	ranged = c->remote.size_known && c->remote.ranges != RANGES_NO;
-	ret = fetch_all(c, ranged, &st, err);
+	if (ret < 0)
+		haul_error_set(err, ret, "%s", c->f.err.msg ? c->f.err.msg : haul_code_name(ret));
+	account(c);
 	if (ret == FETCH_NO_RANGES) {
 		msg_info(c->m, "the server ignores Range requests; fetching as one stream");
-		plan_release(&c->plan);
 		if (c->journaling) {
 			journal_close(&c->journal, 1);
 			c->journaling = 0;
 		}
-		ret = fetch_all(c, 0, &st, err);
+		ret = setup_fetch(c, 0, 1, err);
+		if (!ret) {
+			fetch_drive((struct fetch *[]){ &c->f }, 1, c->net->multi, c->stop);
+			ret = c->f.result;
+			if (ret < 0)
+				haul_error_set(err, ret, "%s", c->f.err.msg ? c->f.err.msg : "?");
+			account(c);
+		}
 	}
 	if (ret < 0)
 		return c->journaling ? stopped(c, ret, err) : ret;
-	ret = finish(c, err);
+	return commit(c, err);
+}
+
+static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
+		    volatile sig_atomic_t *stop, const struct store_ops *ops,
+		    const struct download *d, struct net *net, struct haul_error *err)
+{
+	char *output = NULL;
+	size_t n;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->o = o;
+	c->m = m;
+	c->stop = stop;
+	c->d = d;
+	c->net = net;
+	c->t0 = clock_sec();
+	remote_init(&c->remote);
+	store_init(&c->store, ops);
+	journal_init(&c->journal, ops);
+	ret = url_check(d->url, "URL", err);
+	if (!ret && d->head_url)
+		ret = url_check(d->head_url, "--head-url", err);
+	if (!ret && !d->output)
+		ret = url_filename(d->url, &output, err);
+	if (!ret)
+		ret = store_name(&c->store, d->output ? d->output : output, err);
+	free(output);
 	if (ret)
 		return ret;
-	summary(c, c->remote.size_known ? c->remote.size : c->plan.segs[0].end, &st);
+	n = strlen(c->store.path) + sizeof(JOURNAL_SUFFIX);
+	c->jpath = malloc(n);
+	c->url = strdup(d->url);
+	c->head_url = d->head_url ? strdup(d->head_url) : NULL;
+	if (!c->jpath || !c->url || (d->head_url && !c->head_url))
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	snprintf(c->jpath, n, "%s%s", c->store.path, JOURNAL_SUFFIX);
 	return 0;
+}
+
+static void ctl_release(struct ctl *c, int failed)
+{
+	if (c->fetching)
+		fetch_release(&c->f);
+	if (failed && !c->journaling)
+		store_discard(&c->store);
+	journal_close(&c->journal, 0);
+	blocks_release(&c->blocks);
+	plan_release(&c->plan);
+	store_release(&c->store);
+	remote_release(&c->remote);
+	free(c->jpath);
+	free(c->url);
+	free(c->head_url);
+}
+
+int ctl_batch(const struct opts *o, const struct msg *m, volatile sig_atomic_t *stop,
+	      const struct store_ops *ops, const struct download *ds, size_t n,
+	      struct haul_error *err)
+{
+	struct ctl *cs = calloc(n ? n : 1, sizeof(*cs));
+	struct haul_error *errs = calloc(n ? n : 1, sizeof(*errs));
+	struct fetch **fs = calloc(n ? n : 1, sizeof(*fs));
+	int *rets = calloc(n ? n : 1, sizeof(*rets));
+	size_t nf = 0, failed = 0;
+	unsigned share;
+	struct net net = { 0 };
+	int first = 0, ret;
+
+	if (!cs || !errs || !fs || !rets) {
+		free(cs);
+		free(errs);
+		free(fs);
+		free(rets);
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	}
+	ret = net_init(&net, o, err);
+	for (size_t i = 0; i < n; i++) {
+		haul_error_init(&errs[i]);
+		rets[i] = ret ? ret : ctl_init(&cs[i], o, m, stop, ops, &ds[i], &net, &errs[i]);
+		if (!rets[i])
+			rets[i] = prepare(&cs[i], &errs[i]);
+		if (!rets[i])
+			nf++;
+	}
+	/* One budget of connections, shared by the downloads that need it. */
+	share = nf ? (unsigned)(o->connections / nf) : 1;
+	share = share ? share : 1;
+	for (size_t i = 0, k = 0; !ret && i < n; i++) {
+		const struct remote *r = &cs[i].remote;
+
+		if (rets[i])
+			continue;
+		rets[i] = setup_fetch(&cs[i], r->size_known && r->ranges != RANGES_NO, share,
+				      &errs[i]);
+		if (!rets[i])
+			fs[k++] = &cs[i].f;
+		else
+			nf--;
+	}
+	if (nf)
+		fetch_drive(fs, nf, net.multi, stop);
+	for (size_t i = 0; i < n; i++) {
+		if (!ret && !rets[i])
+			rets[i] = conclude(&cs[i], &errs[i]);
+		else if (!ret && rets[i] < 0 && cs[i].journaling)
+			rets[i] = stopped(&cs[i], rets[i], &errs[i]);
+		if (rets[i] == CTL_NOTHING)
+			rets[i] = 0;
+		if (rets[i] < 0) {
+			failed++;
+			if (!first)
+				first = rets[i];
+			if (n > 1)
+				msg_err(m, "%s", errs[i].msg ? errs[i].msg : haul_code_name(rets[i]));
+		}
+		if (!ret)
+			ctl_release(&cs[i], rets[i] < 0);
+	}
+	if (ret)
+		first = ret;
+	else if (failed && n == 1)
+		haul_error_set(err, first, "%s", errs[0].msg ? errs[0].msg : haul_code_name(first));
+	else if (failed)
+		haul_error_set(err, first, "%zu of %zu downloads failed", failed, n);
+	for (size_t i = 0; i < n; i++)
+		haul_error_release(&errs[i]);
+	net_release(&net);
+	free(cs);
+	free(errs);
+	free(fs);
+	free(rets);
+	return first;
 }
 
 int ctl_run(const struct opts *o, const struct msg *m, volatile sig_atomic_t *stop,
 	    const struct store_ops *ops, struct haul_error *err)
 {
-	struct ctl c = { .o = o, .m = m, .stop = stop, .t0 = clock_sec() };
-	char *output = NULL;
-	size_t n;
-	int ret;
+	struct refresh_cmd rc = { o->refresh_cmd, o->refresh_timeout_ms, o->output };
+	struct refresher rf = { refresh_cmd_fetch, &rc, "--refresh-cmd" };
+	struct download d = {
+		.url = o->url,
+		.head_url = o->head_url,
+		.output = o->output,
+		.expect_size = -1,
+		.rf = o->refresh_cmd ? &rf : NULL,
+	};
 
-	remote_init(&c.remote);
-	store_init(&c.store, ops);
-	journal_init(&c.journal, ops);
-	ret = url_check(o->url, "URL", err);
-	if (!ret && o->head_url)
-		ret = url_check(o->head_url, "--head-url", err);
-	if (!ret && !o->output)
-		ret = url_filename(o->url, &output, err);
-	if (!ret)
-		ret = store_name(&c.store, o->output ? o->output : output, err);
-	free(output);
-	if (!ret) {
-		n = strlen(c.store.path) + sizeof(JOURNAL_SUFFIX);
-		c.jpath = malloc(n);
-		if (!c.jpath)
-			ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
-		else
-			snprintf(c.jpath, n, "%s%s", c.store.path, JOURNAL_SUFFIX);
-	}
-	if (!ret)
-		ret = run(&c, err);
-	if (ret && !c.journaling)
-		store_discard(&c.store);
-	journal_close(&c.journal, 0);
-	blocks_release(&c.blocks);
-	plan_release(&c.plan);
-	store_release(&c.store);
-	remote_release(&c.remote);
-	net_release(&c.net);
-	free(c.jpath);
-	return ret;
+	return ctl_batch(o, m, stop, ops, &d, 1, err);
 }

@@ -1,11 +1,13 @@
 /*
  * fetch.c -- the curl_multi loop: slots, request set-up, the body callback,
- * reaping finished transfers and handing out the next range.
+ * reaping finished transfers, handing out the next range, checkpoints and
+ * fresh URLs.
  *
  * Callbacks stay thin: the body callback validates the response once, then
- * pwrites at the segment's position and advances it. Everything else --
- * classification, retries, stealing -- happens in the loop, never inside a
- * libcurl callback.
+ * pwrites at the segment's position and advances it (or keeps the first
+ * bytes of an error answer, to tell an expired URL from other refusals).
+ * Everything else -- classification, retries, stealing, checkpoints,
+ * refreshing the URL -- happens in the loop, never inside a libcurl callback.
  */
 #include "config.h"
 
@@ -14,21 +16,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
+#include "expiry.h"
 #include "fetch.h"
 #include "http.h"
 #include "url.h"
 
-/* Attempts per segment in a row without progress (issue: retry policy). */
+/* Attempts per segment in a row without progress (see issue: retry policy). */
 #define FETCH_MAX_TRIES 5
 #define FETCH_BACKOFF_MS 250
 #define FETCH_BACKOFF_MAX_MS 4000
+/* How much of an error answer is kept to classify it. */
+#define EBODY_MAX 2048
 
 enum slot_state {
 	SLOT_IDLE = 0, /* nothing to do */
 	SLOT_BUSY,     /* a transfer is in the multi handle */
 	SLOT_WAIT,     /* backing off before repeating a failed request */
+	SLOT_EXPIRED,  /* waiting for a fresh URL to repeat its request */
 };
 
 struct slot {
@@ -42,6 +49,7 @@ struct slot {
 	uint64_t wake_ms;     /* SLOT_WAIT: when to try again */
 	unsigned tries;       /* failures in a row on this segment */
 	unsigned requests;    /* sent by this slot */
+	unsigned gen;         /* which URL the current request went to */
 	long status;
 	int checked;          /* response headers have been validated */
 	enum range_check check;
@@ -49,13 +57,46 @@ struct slot {
 	int io_errno;         /* pwrite failed with this */
 	int paused;           /* held until the pending checkpoint is made */
 	struct bhash h;       /* digest of the block being written */
+	size_t elen;          /* bytes in ebody */
+	char ebody[EBODY_MAX];/* the start of an error answer */
 	char errbuf[CURL_ERROR_SIZE];
 };
+
+static unsigned url_gen(const struct fetch *f)
+{
+	return f->stats.refreshes;
+}
 
 static void emit(struct fetch *f, const struct fetch_event *ev)
 {
 	if (f->on_event)
 		f->on_event(f->ctx, ev);
+}
+
+int fetch_set_url(struct fetch *f, const char *url, struct haul_error *err)
+{
+	struct url_expiry e;
+	char *copy = strdup(url);
+	int64_t now = (int64_t)time(NULL), margin;
+
+	if (!copy)
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	free(f->url);
+	f->url = copy;
+	f->url_worked = 0;
+	f->warned = 0;
+	f->deadline = f->refresh_at = 0;
+	if (expiry_from_url(url, &e) == 0 && e.known) {
+		f->deadline = e.deadline;
+		/* Renew ahead by a quarter of the URL's life, 1 to 60 s, but
+		 * never before half of what it has left has passed. */
+		margin = e.issued >= 0 ? (e.deadline - e.issued) / 4 : 60;
+		margin = margin < 1 ? 1 : margin > 60 ? 60 : margin;
+		f->refresh_at = e.deadline - margin;
+		if (f->refresh_at < now + (e.deadline - now) / 2)
+			f->refresh_at = now + (e.deadline - now) / 2;
+	}
+	return 0;
 }
 
 /* Validate the response headers once, before the first body byte. */
@@ -74,11 +115,9 @@ static void slot_check(struct slot *s)
 	rr.content_length = len;
 	rr.etag = net_header(s->e, "ETag");
 	rr.last_modified = net_header(s->e, "Last-Modified");
-	if (f->ranged) {
+	if (f->ranged)
 		s->check = http_check_range(&rr, s->first, s->last, &f->id);
-		return;
-	}
-	if (s->status != 200)
+	else if (s->status != 200)
 		s->check = s->status == 206 ? RANGE_MISMATCH : RANGE_NOT_SUCCESS;
 	else if (!http_same_object(&rr, &f->id))
 		s->check = RANGE_CHANGED;
@@ -86,6 +125,8 @@ static void slot_check(struct slot *s)
 		s->check = RANGE_CHANGED; /* the size changed since the probe */
 	else
 		s->check = RANGE_OK;
+	if (s->check == RANGE_OK && s->gen == url_gen(f))
+		f->url_worked = 1;
 }
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -99,6 +140,13 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 	if (!s->checked)
 		slot_check(s);
+	if (s->check == RANGE_NOT_SUCCESS) {
+		/* An error answer: keep its start to classify it, write nothing. */
+		take = n < EBODY_MAX - s->elen ? n : EBODY_MAX - s->elen;
+		memcpy(s->ebody + s->elen, ptr, take);
+		s->elen += take;
+		return take == n ? n : CURL_WRITEFUNC_ERROR;
+	}
 	if (s->check != RANGE_OK)
 		return CURL_WRITEFUNC_ERROR; /* never write what we did not ask for */
 	if (f->checkpoint && f->stats.bytes - f->cp_at_bytes >= f->cp_bytes) {
@@ -131,7 +179,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 /* Send the request for segment idx from its current position. */
-static int slot_start(struct slot *s, long idx, struct haul_error *err)
+static int slot_start(struct slot *s, long idx)
 {
 	struct fetch *f = s->f;
 	struct seg *g = &f->plan->segs[idx];
@@ -139,6 +187,12 @@ static int slot_start(struct slot *s, long idx, struct haul_error *err)
 	char range[64];
 
 	s->seg = idx;
+	if (f->refresh && f->deadline && (int64_t)time(NULL) >= f->deadline) {
+		/* The URL is past its deadline: get a fresh one first. */
+		s->state = SLOT_EXPIRED;
+		f->need_refresh = 1;
+		return 0;
+	}
 	s->first = g->pos;
 	s->last = f->ranged ? g->end - 1 : UINT64_MAX;
 	s->wrote = 0;
@@ -148,14 +202,17 @@ static int slot_start(struct slot *s, long idx, struct haul_error *err)
 	s->cut = 0;
 	s->io_errno = 0;
 	s->paused = 0;
+	s->elen = 0;
 	s->errbuf[0] = '\0';
+	s->gen = url_gen(f);
 	if (f->blocks) {
 		int r = bhash_seek(&s->h, f->blocks, f->store, g->pos);
 
 		if (r)
-			return haul_error_set(err, HAUL_EIO, "reading back %s: %s",
+			return haul_error_set(&f->err, HAUL_EIO, "reading back %s: %s",
 					      f->store->part_path, strerror(-r));
 	}
+	curl_easy_setopt(s->e, CURLOPT_URL, f->url);
 	if (f->ranged) {
 		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, s->first, s->last);
 		curl_easy_setopt(s->e, CURLOPT_RANGE, range);
@@ -163,7 +220,7 @@ static int slot_start(struct slot *s, long idx, struct haul_error *err)
 		curl_easy_setopt(s->e, CURLOPT_RANGE, NULL);
 	}
 	if (curl_multi_add_handle(f->net->multi, s->e) != CURLM_OK)
-		return haul_error_set(err, HAUL_EFAIL, "cannot start a transfer");
+		return haul_error_set(&f->err, HAUL_EFAIL, "cannot start a transfer");
 	s->state = SLOT_BUSY;
 	if (!s->requests++)
 		f->stats.slots++;
@@ -175,7 +232,7 @@ static int slot_start(struct slot *s, long idx, struct haul_error *err)
 }
 
 /* Give an idle slot the next range, stealing one when none is free. */
-static int slot_refill(struct slot *s, struct haul_error *err)
+static int slot_refill(struct slot *s)
 {
 	struct fetch *f = s->f;
 	size_t before = f->plan->nsegs;
@@ -196,7 +253,7 @@ static int slot_refill(struct slot *s, struct haul_error *err)
 		f->stats.steals++;
 		emit(f, &ev);
 	}
-	return slot_start(s, idx, err);
+	return slot_start(s, idx);
 }
 
 static const char *why_failed(struct slot *s, int code, char *buf, size_t len)
@@ -224,18 +281,39 @@ static const char *why_failed(struct slot *s, int code, char *buf, size_t len)
 	return "the body ended early";
 }
 
-static int fail(struct slot *s, int code, int haul_code, struct haul_error *err)
+static int fail(struct slot *s, int code, int haul_code)
 {
-	char buf[64], *safe = url_redact(s->f->url);
+	struct fetch *f = s->f;
+	char buf[64], *safe = url_redact(f->url);
 	const char *why = why_failed(s, code, buf, sizeof(buf));
 
-	haul_error_set(err, haul_code, "%s: %s", safe ? safe : "URL", why);
+	haul_error_set(&f->err, haul_code, "%s: %s", safe ? safe : "URL", why);
 	free(safe);
 	return haul_code;
 }
 
+/* Wait, then repeat the request for the rest of the segment. */
+static void slot_retry_later(struct slot *s, int code)
+{
+	struct fetch *f = s->f;
+	uint64_t delay = (uint64_t)FETCH_BACKOFF_MS << (s->tries - 1);
+	char buf[64];
+	struct fetch_event ev = {
+		.kind = FEV_RETRY, .slot = s->id, .first = s->first, .last = s->last,
+		.status = s->status, .why = why_failed(s, code, buf, sizeof(buf)),
+	};
+
+	if (delay > FETCH_BACKOFF_MAX_MS)
+		delay = FETCH_BACKOFF_MAX_MS;
+	ev.delay_ms = delay;
+	emit(f, &ev);
+	s->state = SLOT_WAIT;
+	s->wake_ms = clock_ms() + delay;
+	f->stats.retries++;
+}
+
 /* A transfer ended: decide what it means and what the slot does next. */
-static int slot_done(struct slot *s, int code, struct haul_error *err)
+static int slot_done(struct slot *s, int code)
 {
 	struct fetch *f = s->f;
 	struct seg *g = &f->plan->segs[s->seg];
@@ -246,7 +324,7 @@ static int slot_done(struct slot *s, int code, struct haul_error *err)
 	if (!s->checked)
 		slot_check(s); /* no body: an empty or header-only answer */
 	if (s->io_errno)
-		return haul_error_set(err, HAUL_EIO, "writing %s: %s", f->store->part_path,
+		return haul_error_set(&f->err, HAUL_EIO, "writing %s: %s", f->store->part_path,
 				      strerror(s->io_errno));
 	if (!f->ranged && !f->size_known && code == CURLE_OK && s->check == RANGE_OK)
 		g->end = g->pos; /* a stream of unknown length ended cleanly */
@@ -255,53 +333,62 @@ static int slot_done(struct slot *s, int code, struct haul_error *err)
 	x.status = s->status;
 	x.check = s->check;
 	x.complete = g->pos == g->end;
+	x.body = s->ebody;
+	x.body_len = s->elen;
+	x.past_deadline = f->deadline && (int64_t)time(NULL) >= f->deadline;
+	x.url_worked = f->url_worked && s->gen == url_gen(f);
 	switch (http_classify(&x)) {
 	case OUTCOME_DONE:
 		plan_drop(f->plan, s->seg);
-		return slot_refill(s, err);
+		return slot_refill(s);
 	case OUTCOME_NO_RANGES:
-		return f->ranged ? FETCH_NO_RANGES : fail(s, code, HAUL_ENET, err);
+		return f->ranged ? FETCH_NO_RANGES : fail(s, code, HAUL_ENET);
 	case OUTCOME_CHANGED:
-		return fail(s, code, HAUL_ECHANGED, err);
+		return fail(s, code, HAUL_ECHANGED);
 	case OUTCOME_REFUSED:
-		return fail(s, code, HAUL_EHTTP, err);
+		return fail(s, code, HAUL_EHTTP);
 	case OUTCOME_FAILED:
-		return fail(s, code, HAUL_ENET, err);
+		return fail(s, code, HAUL_ENET);
+	case OUTCOME_EXPIRED: {
+		struct fetch_event ev = {
+			.kind = FEV_EXPIRED, .slot = s->id, .first = s->first, .last = s->last,
+			.status = s->status, .why = why_failed(s, code, buf, sizeof(buf)),
+		};
+
+		f->stats.expired++;
+		emit(f, &ev);
+		if (!f->refresh)
+			return haul_error_set(&f->err, HAUL_EEXPIRED,
+					      "the URL has expired (HTTP %ld) and there is no way "
+					      "to renew it", s->status);
+		if (s->gen != url_gen(f))
+			return slot_start(s, s->seg); /* sent before the last refresh */
+		s->state = SLOT_EXPIRED; /* never again with this URL */
+		f->need_refresh = 1;
+		return 0;
+	}
 	case OUTCOME_RETRY:
 		break;
 	}
 	if (s->wrote)
 		s->tries = 0; /* it made progress: a fresh start, from where it stopped */
 	if (++s->tries >= FETCH_MAX_TRIES)
-		return fail(s, code, HAUL_ENET, err);
+		return fail(s, code, HAUL_ENET);
 	if (!f->ranged) {
 		/* No ranges: the only way to resume is from the start. */
 		f->stats.bytes -= g->pos - g->start;
 		g->pos = g->start;
+		bhash_forget(&s->h);
 	}
-	{
-		uint64_t delay = (uint64_t)FETCH_BACKOFF_MS << (s->tries - 1);
-		struct fetch_event ev = {
-			.kind = FEV_RETRY, .slot = s->id, .first = s->first, .last = s->last,
-			.status = s->status, .why = why_failed(s, code, buf, sizeof(buf)),
-		};
-
-		if (delay > FETCH_BACKOFF_MAX_MS)
-			delay = FETCH_BACKOFF_MAX_MS;
-		ev.delay_ms = delay;
-		emit(f, &ev);
-		s->state = SLOT_WAIT;
-		s->wake_ms = clock_ms() + delay;
-		f->stats.retries++;
-	}
+	slot_retry_later(s, code);
 	return 0;
 }
 
 /* The validators every request carries, so a replaced object answers 412. */
 static int make_headers(struct fetch *f)
 {
-	char *h = NULL;
 	const char *name = NULL, *value = NULL;
+	char *h;
 	size_t n;
 
 	if (f->id.etag && !http_etag_weak(f->id.etag)) {
@@ -342,7 +429,6 @@ static int slots_create(struct fetch *f)
 		s->e = net_easy(f->net);
 		if (!s->e)
 			return -1;
-		curl_easy_setopt(s->e, CURLOPT_URL, f->url);
 		curl_easy_setopt(s->e, CURLOPT_HTTPHEADER, f->headers);
 		curl_easy_setopt(s->e, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(s->e, CURLOPT_WRITEDATA, s);
@@ -352,23 +438,16 @@ static int slots_create(struct fetch *f)
 	return 0;
 }
 
-static void slots_destroy(struct fetch *f)
+/* Take every transfer of f out of the multi handle. */
+static void slots_stop(struct fetch *f)
 {
-	if (f->slots) {
-		for (unsigned i = 0; i < f->nslots; i++) {
-			struct slot *s = &f->slots[i];
+	for (unsigned i = 0; f->slots && i < f->nslots; i++) {
+		struct slot *s = &f->slots[i];
 
-			if (s->state == SLOT_BUSY)
-				curl_multi_remove_handle(f->net->multi, s->e);
-			if (s->e)
-				curl_easy_cleanup(s->e);
-			bhash_release(&s->h);
-		}
-		free(f->slots);
-		f->slots = NULL;
+		if (s->state == SLOT_BUSY)
+			curl_multi_remove_handle(f->net->multi, s->e);
+		s->state = SLOT_IDLE;
 	}
-	curl_slist_free_all(f->headers);
-	f->headers = NULL;
 }
 
 /*
@@ -391,114 +470,225 @@ static int checkpoint(struct fetch *f, struct haul_error *err)
 	return ret;
 }
 
-static int checkpoint_due(const struct fetch *f)
+/* End a download: stop its transfers; unless it completed, checkpoint. */
+static void finish(struct fetch *f, int result)
 {
-	uint64_t fresh = f->stats.bytes - f->cp_at_bytes;
+	if (f->done)
+		return;
+	slots_stop(f);
+	if (result < 0 && f->stats.bytes != f->cp_at_bytes) {
+		/* Record what is on disk; keep the first error. */
+		struct haul_error cp_err;
 
-	return f->checkpoint && fresh &&
-	       (fresh >= f->cp_bytes || clock_ms() - f->cp_at_ms >= f->cp_ms);
+		haul_error_init(&cp_err);
+		if (checkpoint(f, &cp_err) && result == HAUL_EINTR)
+			result = haul_error_set(&f->err, cp_err.code, "%s",
+						cp_err.msg ? cp_err.msg : "checkpoint failed");
+		haul_error_release(&cp_err);
+	}
+	f->done = 1;
+	f->result = result;
 }
 
-/* Start what is due; returns how long the loop may sleep, -1 when all idle. */
-static long wake_due(struct fetch *f, int *ret, struct haul_error *err)
+/* Get a fresh URL and send what waited for one. */
+static int renew(struct fetch *f)
 {
-	uint64_t now = clock_ms();
-	long wait = 1000;
-	int any = 0;
+	int ret;
 
-	for (unsigned i = 0; i < f->nslots && !*ret; i++) {
+	f->need_refresh = 0;
+	ret = f->refresh(f->ctx, f, &f->err);
+	if (ret)
+		return ret;
+	f->stats.refreshes++;
+	for (unsigned i = 0; i < f->nslots && !ret; i++)
+		if (f->slots[i].state == SLOT_EXPIRED)
+			ret = slot_start(&f->slots[i], f->slots[i].seg);
+	return ret;
+}
+
+/* Warn once when the URL will expire before the download can end. */
+static void watch_deadline(struct fetch *f, int64_t now)
+{
+	double secs = clock_sec() - f->t_start, rate;
+	uint64_t left = plan_remaining(f->plan);
+	struct fetch_event ev = { .kind = FEV_DEADLINE };
+
+	if (f->refresh || !f->deadline || f->warned || secs < 2 || !f->stats.bytes)
+		return;
+	rate = (double)f->stats.bytes / secs;
+	ev.need_s = (int64_t)((double)left / rate);
+	ev.left_s = f->deadline - now;
+	if (ev.need_s > ev.left_s) {
+		f->warned = 1;
+		emit(f, &ev);
+	}
+}
+
+/*
+ * Everything between two rounds of transfers: fresh URLs, retries that are
+ * due, checkpoints, new ranges for idle slots, the end. Returns how long the
+ * loop may sleep for f.
+ */
+static long tick(struct fetch *f)
+{
+	uint64_t ms = clock_ms();
+	int64_t now = (int64_t)time(NULL);
+	long wait = 1000;
+	int ret = 0, active = 0;
+
+	if (f->refresh && (f->need_refresh || (f->refresh_at && now >= f->refresh_at)))
+		ret = renew(f);
+	for (unsigned i = 0; i < f->nslots && !ret; i++) {
 		struct slot *s = &f->slots[i];
 
-		if (s->state == SLOT_WAIT && s->wake_ms <= now)
-			*ret = slot_start(s, s->seg, err);
-		if (s->state == SLOT_WAIT && (long)(s->wake_ms - now) < wait)
-			wait = (long)(s->wake_ms - now);
-		if (s->state != SLOT_IDLE)
-			any = 1;
+		if (s->state == SLOT_WAIT && s->wake_ms <= ms)
+			ret = slot_start(s, s->seg);
 	}
-	if (f->checkpoint && f->cp_ms < 1000 && (long)f->cp_ms < wait)
+	if (!ret && f->checkpoint && f->stats.bytes != f->cp_at_bytes &&
+	    (f->stats.bytes - f->cp_at_bytes >= f->cp_bytes || ms - f->cp_at_ms >= f->cp_ms))
+		ret = checkpoint(f, &f->err);
+	for (unsigned i = 0; i < f->nslots && !ret; i++) {
+		struct slot *s = &f->slots[i];
+
+		if (s->paused && s->state == SLOT_BUSY) {
+			s->paused = 0;
+			curl_easy_pause(s->e, CURLPAUSE_CONT);
+		}
+		if (s->state == SLOT_IDLE)
+			ret = slot_refill(s);
+	}
+	if (ret) {
+		finish(f, ret);
+		return 0;
+	}
+	watch_deadline(f, now);
+	for (unsigned i = 0; i < f->nslots; i++) {
+		struct slot *s = &f->slots[i];
+
+		if (s->state == SLOT_WAIT && (long)(s->wake_ms - ms) < wait)
+			wait = s->wake_ms > ms ? (long)(s->wake_ms - ms) : 0;
+		if (s->state != SLOT_IDLE)
+			active = 1;
+	}
+	if (!active) {
+		if (plan_complete(f->plan))
+			finish(f, 0);
+		else
+			finish(f, haul_error_set(&f->err, HAUL_EFAIL, "transfer loop ended with %"
+						 PRIu64 " bytes missing", plan_remaining(f->plan)));
+		return 0;
+	}
+	if (f->checkpoint && (long)f->cp_ms < wait)
 		wait = (long)f->cp_ms;
-	return any ? wait : -1;
+	if (f->refresh && f->refresh_at && (f->refresh_at - now) * 1000 < wait)
+		wait = f->refresh_at > now ? (long)(f->refresh_at - now) * 1000 : 0;
+	return wait;
 }
 
-static int loop(struct fetch *f, struct haul_error *err)
+int fetch_begin(struct fetch *f)
 {
-	int ret = 0, running, left;
-	long wait;
+	memset(&f->stats, 0, sizeof(f->stats));
+	haul_error_init(&f->err);
+	f->done = 0;
+	f->result = 0;
+	f->need_refresh = 0;
+	f->t_start = clock_sec();
+	f->cp_at_bytes = 0;
+	f->cp_at_ms = clock_ms();
+	if (!f->url || slots_create(f)) {
+		finish(f, haul_error_set(&f->err, HAUL_EFAIL, "out of memory"));
+		return f->result;
+	}
+	return 0;
+}
+
+void fetch_drive(struct fetch **fs, size_t n, CURLM *multi, volatile sig_atomic_t *stop)
+{
+	int running, left;
 	CURLMsg *m;
 
-	for (unsigned i = 0; i < f->nslots && !ret; i++)
-		ret = slot_refill(&f->slots[i], err);
-	while (!ret) {
-		int finished = 0;
+	for (size_t i = 0; i < n; i++)
+		fs[i]->net->busy = 1;
+	for (;;) {
+		long wait = 1000, w;
+		int active = 0, finished = 0;
 
-		if (f->stop && *f->stop)
-			return haul_error_set(err, HAUL_EINTR, "interrupted");
-		wait = wake_due(f, &ret, err);
-		if (ret || wait < 0)
+		for (size_t i = 0; i < n; i++) {
+			if (fs[i]->done)
+				continue;
+			if (stop && *stop) {
+				finish(fs[i], haul_error_set(&fs[i]->err, HAUL_EINTR, "interrupted"));
+				continue;
+			}
+			w = tick(fs[i]);
+			if (!fs[i]->done) {
+				active = 1;
+				wait = w < wait ? w : wait;
+			}
+		}
+		if (!active)
 			break;
-		if (curl_multi_perform(f->net->multi, &running) != CURLM_OK)
-			return haul_error_set(err, HAUL_EFAIL, "libcurl multi interface failed");
-		while (!ret && (m = curl_multi_info_read(f->net->multi, &left))) {
+		if (curl_multi_perform(multi, &running) != CURLM_OK) {
+			for (size_t i = 0; i < n; i++)
+				finish(fs[i], haul_error_set(&fs[i]->err, HAUL_EFAIL,
+							     "libcurl multi interface failed"));
+			break;
+		}
+		while ((m = curl_multi_info_read(multi, &left))) {
 			struct slot *s;
+			int ret;
 
 			if (m->msg != CURLMSG_DONE)
 				continue;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-			curl_multi_remove_handle(f->net->multi, s->e);
-			ret = slot_done(s, (int)m->data.result, err);
+			curl_multi_remove_handle(multi, s->e);
+			s->state = SLOT_IDLE;
+			if (s->f->done)
+				continue;
+			ret = slot_done(s, (int)m->data.result);
+			if (ret)
+				finish(s->f, ret);
 			finished = 1;
 		}
-		if (ret)
-			break;
-		if (checkpoint_due(f))
-			ret = checkpoint(f, err);
-		for (unsigned i = 0; i < f->nslots && !ret; i++) {
-			struct slot *s = &f->slots[i];
-
-			if (s->paused && s->state == SLOT_BUSY) {
-				s->paused = 0;
-				curl_easy_pause(s->e, CURLPAUSE_CONT);
-			}
-		}
-		if (finished) {
-			/* Work may have freed up for slots that had none. */
-			for (unsigned i = 0; i < f->nslots && !ret; i++)
-				if (f->slots[i].state == SLOT_IDLE)
-					ret = slot_refill(&f->slots[i], err);
-			continue;
-		}
-		curl_multi_poll(f->net->multi, NULL, 0, (int)wait, NULL);
+		if (!finished)
+			curl_multi_poll(multi, NULL, 0, (int)wait, NULL);
 	}
-	if (ret)
-		return ret;
-	if (!plan_complete(f->plan))
-		return haul_error_set(err, HAUL_EFAIL, "transfer loop ended with %" PRIu64
-				      " bytes missing", plan_remaining(f->plan));
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		fs[i]->net->busy = 0;
 }
 
-int fetch_run(struct fetch *f, struct haul_error *err)
+void fetch_release(struct fetch *f)
 {
-	int ret;
+	if (f->slots) {
+		for (unsigned i = 0; i < f->nslots; i++) {
+			struct slot *s = &f->slots[i];
 
-	memset(&f->stats, 0, sizeof(f->stats));
-	f->cp_at_bytes = 0;
-	f->cp_at_ms = clock_ms();
-	if (slots_create(f)) {
-		slots_destroy(f);
-		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+			if (s->state == SLOT_BUSY)
+				curl_multi_remove_handle(f->net->multi, s->e);
+			if (s->e)
+				curl_easy_cleanup(s->e);
+			bhash_release(&s->h);
+		}
+		free(f->slots);
+		f->slots = NULL;
 	}
-	ret = loop(f, err);
-	if (ret < 0 && f->stats.bytes != f->cp_at_bytes) {
-		/* Stopping short: record what is on disk, keep the first error. */
-		struct haul_error cp_err;
+	curl_slist_free_all(f->headers);
+	f->headers = NULL;
+	free(f->url);
+	f->url = NULL;
+	haul_error_release(&f->err);
+}
 
-		haul_error_init(&cp_err);
-		if (checkpoint(f, &cp_err) && ret == HAUL_EINTR)
-			ret = haul_error_set(err, cp_err.code, "%s", cp_err.msg ? cp_err.msg : "");
-		haul_error_release(&cp_err);
+int fetch_run(struct fetch *f, const char *url, volatile sig_atomic_t *stop)
+{
+	if (fetch_set_url(f, url, NULL)) {
+		haul_error_init(&f->err);
+		haul_error_set(&f->err, HAUL_EFAIL, "out of memory");
+		f->done = 1;
+		return f->result = HAUL_EFAIL;
 	}
-	slots_destroy(f);
-	return ret;
+	if (fetch_begin(f))
+		return f->result;
+	fetch_drive(&f, 1, f->net->multi, stop);
+	return f->result;
 }

@@ -1,10 +1,15 @@
 /*
  * fetch.h -- the transfer loop: one thread, one curl multi handle, one easy
- * handle per connection slot. Each slot fetches a segment of the plan with a
- * range request whose answer is checked before any byte is written, writes
- * the body with pwrite at the segment's position, and takes (or steals) the
- * next segment when done. At a bounded interval of bytes and time the loop
- * calls back for a checkpoint, so the journal can record what is on disk.
+ * handle per connection slot, for one or several downloads at once.
+ *
+ * Each slot fetches a segment of its download's plan with a range request
+ * whose answer is checked before any byte is written, writes the body with
+ * pwrite at the segment's position, and takes (or steals) the next segment
+ * when done. At a bounded interval of bytes and time the loop calls back for
+ * a checkpoint, so the journal can record what is on disk. When the URL
+ * expires -- or is about to, by the deadline the URL itself states -- the
+ * loop calls back for a fresh one and carries on with it, keeping every
+ * byte and continuing each range where it stopped.
  */
 #ifndef HAUL_FETCH_H
 #define HAUL_FETCH_H
@@ -19,22 +24,26 @@
 #include "plan.h"
 #include "store.h"
 
-/* fetch_run's answer when the server turned out to ignore Range. */
+/* A download's result when the server turned out to ignore Range. */
 #define FETCH_NO_RANGES 1
 
 enum fetch_event_kind {
-	FEV_REQUEST, /* a request for [first, last] went out */
-	FEV_STEAL,   /* the request will take over the back of another range */
-	FEV_RETRY,   /* a request failed and will be repeated */
+	FEV_REQUEST,  /* a request for [first, last] went out */
+	FEV_STEAL,    /* the request will take over the back of another range */
+	FEV_RETRY,    /* a request failed and will be repeated */
+	FEV_EXPIRED,  /* the URL was refused as expired */
+	FEV_DEADLINE, /* the URL will expire before the download can finish */
 };
 
 struct fetch_event {
 	enum fetch_event_kind kind;
 	unsigned slot;
 	uint64_t first, last; /* inclusive range; last is UINT64_MAX for no range */
-	long status;          /* HTTP status, 0 when none (FEV_RETRY) */
-	const char *why;      /* FEV_RETRY: what went wrong */
+	long status;          /* HTTP status, 0 when none */
+	const char *why;      /* FEV_RETRY, FEV_EXPIRED: what went wrong */
 	uint64_t delay_ms;    /* FEV_RETRY: wait before the next try */
+	int64_t left_s;       /* FEV_DEADLINE: seconds the URL has left */
+	int64_t need_s;       /* FEV_DEADLINE: seconds the download still needs */
 };
 
 struct fetch_stats {
@@ -44,45 +53,82 @@ struct fetch_stats {
 	unsigned steals;      /* ranges split to help a slow connection */
 	unsigned slots;       /* connection slots that sent at least one request */
 	unsigned checkpoints; /* checkpoint callbacks made */
+	unsigned refreshes;   /* fresh URLs taken */
+	unsigned expired;     /* answers that said the URL had expired */
 };
 
 struct slot;
 
 struct fetch {
+	/* Set by the caller before fetch_begin(). */
 	struct net *net;             /* borrowed */
 	struct plan *plan;           /* borrowed */
 	struct store *store;         /* borrowed */
 	struct blocks *blocks;       /* borrowed; NULL: no block digests */
-	const char *url;             /* borrowed */
 	struct identity id;          /* the object; strings borrowed */
 	int ranged;                  /* range requests; else one plain GET */
 	int size_known;              /* id.size is the object's size */
 	unsigned nslots;             /* connections */
-	volatile sig_atomic_t *stop; /* borrowed: raised by SIGINT/SIGTERM */
 
 	/* Called between transfers, with every written byte accounted for in
-	 * blocks; returns 0 or a negative HAUL_E* (which ends the loop). */
+	 * blocks; returns 0 or a negative HAUL_E* (which ends this download). */
 	int (*checkpoint)(void *ctx, struct haul_error *err);
 	uint64_t cp_bytes;           /* call it after this many new bytes... */
 	uint64_t cp_ms;              /* ...or this many ms with new bytes */
 
+	/* Called when the URL expired or is about to: get a fresh one, check
+	 * it is the same object, and fetch_set_url() it. 0 or a HAUL_E*.
+	 * NULL: an expired URL ends the download with HAUL_EEXPIRED. */
+	int (*refresh)(void *ctx, struct fetch *f, struct haul_error *err);
+
 	void (*on_event)(void *ctx, const struct fetch_event *ev); /* optional */
 	void *ctx;                   /* borrowed, passed to the callbacks */
+
+	/* Results. */
 	struct fetch_stats stats;
-	struct slot *slots;          /* owned, internal */
-	struct curl_slist *headers;  /* owned, internal: the validators */
-	uint64_t cp_at_bytes;        /* internal: stats.bytes at the last checkpoint */
-	uint64_t cp_at_ms;           /* internal: time of the last checkpoint */
+	int done;                    /* finished, one way or the other */
+	int result;                  /* 0, FETCH_NO_RANGES or a HAUL_E* */
+	struct haul_error err;       /* owned: why, when result < 0 */
+
+	/* Internal. */
+	char *url;                   /* owned: the URL requests go to now */
+	int64_t deadline;            /* Unix time the URL expires, 0: unknown */
+	int64_t refresh_at;          /* Unix time to renew it ahead, 0: never */
+	int url_worked;              /* the current URL got a 2xx answer */
+	int need_refresh;            /* a slot is waiting for a fresh URL */
+	int warned;                  /* FEV_DEADLINE was sent */
+	double t_start;              /* clock_sec() at fetch_begin */
+	struct slot *slots;          /* owned */
+	struct curl_slist *headers;  /* owned: the validators */
+	uint64_t cp_at_bytes;        /* stats.bytes at the last checkpoint */
+	uint64_t cp_at_ms;           /* time of the last checkpoint */
 };
 
+/* Set (or replace) the URL requests go to, and read its deadline. */
+int fetch_set_url(struct fetch *f, const char *url, struct haul_error *err);
+
 /*
- * Fetch every unwritten byte of f->plan. Returns 0 when the plan is
- * complete; FETCH_NO_RANGES when the server answered a range request with
- * the whole object (nothing was written from it); or a negative HAUL_E*
- * with err set. Unless the plan completed, a last checkpoint is made before
- * returning. For a plain GET of unknown size, the plan's single segment
- * ends where the body ended.
+ * Prepare f (its URL set): slots and validators. Its requests go out on
+ * the first round of fetch_drive(). Returns 0, or a HAUL_E* with f->err
+ * set and f->done.
  */
-int fetch_run(struct fetch *f, struct haul_error *err);
+int fetch_begin(struct fetch *f);
+
+/*
+ * Drive downloads to their end in one loop on one multi handle (they must
+ * share it). A download that fails ends alone; the others go on. When
+ * *stop is raised every unfinished one ends with HAUL_EINTR. Unless a
+ * download completed, a last checkpoint is made before it ends.
+ */
+void fetch_drive(struct fetch **fs, size_t n, CURLM *multi, volatile sig_atomic_t *stop);
+
+/* Free what fetch_begin() made (the URL, slots, error text). */
+void fetch_release(struct fetch *f);
+
+/*
+ * One download, begun and driven to its end: returns f->result. For a plain
+ * GET of unknown size, the plan's single segment ends where the body ended.
+ */
+int fetch_run(struct fetch *f, const char *url, volatile sig_atomic_t *stop);
 
 #endif

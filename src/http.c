@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "expiry.h"
 #include "http.h"
 #include "num.h"
 
@@ -168,6 +169,9 @@ enum outcome http_classify(const struct xfer_result *x)
 	case RANGE_ENCODED:
 		return OUTCOME_FAILED;
 	case RANGE_NOT_SUCCESS:
+		if (expiry_answer_says_expired(x->status, x->body, x->body_len, x->past_deadline,
+					       x->url_worked))
+			return OUTCOME_EXPIRED;
 		return classify_status(x->status);
 	case RANGE_CHANGED:
 		return OUTCOME_CHANGED;
@@ -188,6 +192,7 @@ const char *http_outcome_name(enum outcome o)
 	case OUTCOME_CHANGED: return "changed";
 	case OUTCOME_REFUSED: return "refused";
 	case OUTCOME_FAILED: return "failed";
+	case OUTCOME_EXPIRED: return "expired";
 	}
 	return "?";
 }

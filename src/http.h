@@ -78,6 +78,7 @@ enum outcome {
 	OUTCOME_CHANGED,   /* the object changed (412, 416, identity) */
 	OUTCOME_REFUSED,   /* permanent refusal: 4xx */
 	OUTCOME_FAILED,    /* permanent network or protocol failure */
+	OUTCOME_EXPIRED,   /* the URL has expired: get a fresh one, never retry */
 };
 
 struct xfer_result {
@@ -85,6 +86,10 @@ struct xfer_result {
 	long status;            /* final HTTP status, 0 when none */
 	enum range_check check; /* for ranged requests; RANGE_OK otherwise */
 	int complete;           /* every requested byte was written */
+	const char *body;       /* the start of an error answer, or NULL */
+	size_t body_len;
+	int past_deadline;      /* the URL's stated deadline has passed */
+	int url_worked;         /* this URL got a good answer before */
 };
 
 enum outcome http_classify(const struct xfer_result *x);

@@ -54,30 +54,36 @@ void net_release(struct net *n)
 
 int net_perform(struct net *n, CURL *e, volatile sig_atomic_t *stop)
 {
+	CURLM *multi = n->busy ? curl_multi_init() : n->multi;
 	CURLMsg *m;
 	int running = 1, left, result = CURLE_OK, done = 0;
 
-	if (curl_multi_add_handle(n->multi, e) != CURLM_OK)
+	if (!multi || curl_multi_add_handle(multi, e) != CURLM_OK) {
+		if (multi && multi != n->multi)
+			curl_multi_cleanup(multi);
 		return CURLE_OUT_OF_MEMORY;
+	}
 	while (!done) {
 		if (stop && *stop) {
 			result = CURLE_ABORTED_BY_CALLBACK;
 			break;
 		}
-		if (curl_multi_perform(n->multi, &running) != CURLM_OK) {
+		if (curl_multi_perform(multi, &running) != CURLM_OK) {
 			result = CURLE_OUT_OF_MEMORY;
 			break;
 		}
-		while ((m = curl_multi_info_read(n->multi, &left))) {
+		while ((m = curl_multi_info_read(multi, &left))) {
 			if (m->msg == CURLMSG_DONE && m->easy_handle == e) {
 				result = (int)m->data.result;
 				done = 1;
 			}
 		}
 		if (!done)
-			curl_multi_poll(n->multi, NULL, 0, 200, NULL);
+			curl_multi_poll(multi, NULL, 0, 200, NULL);
 	}
-	curl_multi_remove_handle(n->multi, e);
+	curl_multi_remove_handle(multi, e);
+	if (multi != n->multi)
+		curl_multi_cleanup(multi);
 	return result;
 }
 

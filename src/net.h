@@ -19,6 +19,7 @@ struct net {
 	CURLSH *share;         /* owned */
 	const struct opts *o;  /* borrowed from the caller */
 	long buffer_size;      /* CURLOPT_BUFFERSIZE for transfers */
+	int busy;              /* the transfer loop runs on multi */
 };
 
 int net_init(struct net *n, const struct opts *o, struct haul_error *err);
@@ -31,8 +32,11 @@ void net_release(struct net *n);
 CURL *net_easy(const struct net *n);
 
 /*
- * Run one transfer on the multi handle to its end and return its CURLcode.
- * Stops early with CURLE_ABORTED_BY_CALLBACK when *stop becomes non-zero.
+ * Run one transfer to its end and return its CURLcode: on the shared multi
+ * handle (so its connection can be reused), or on a private one while the
+ * transfer loop runs there (a probe of a refreshed URL must not consume the
+ * loop's messages). Stops early with CURLE_ABORTED_BY_CALLBACK when *stop
+ * becomes non-zero.
  */
 int net_perform(struct net *n, CURL *e, volatile sig_atomic_t *stop);
 

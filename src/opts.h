@@ -11,6 +11,8 @@ struct opts {
 	const char *url;      /* borrowed from argv: the object to fetch */
 	const char *head_url; /* borrowed, NULL: a URL signed for HEAD */
 	const char *output;   /* borrowed, NULL: name taken from the URL */
+	const char *refresh_cmd; /* borrowed, NULL: prints a fresh URL */
+	uint64_t refresh_timeout_ms; /* how long the refresh command may run */
 	uint64_t connections; /* parallel connections */
 	uint64_t min_split;   /* smallest range created by splitting */
 	uint64_t cp_bytes;    /* checkpoint after this many bytes... */

@@ -7,15 +7,23 @@
 #include <string.h>
 #include <strings.h>
 
+#include <time.h>
+
+#include "expiry.h"
 #include "http.h"
 #include "probe.h"
 #include "url.h"
+
+/* How much of an error answer is kept to tell an expired URL. */
+#define PROBE_BODY_MAX 2048
 
 /* What the one-byte GET's body callback saw. */
 struct sink {
 	CURL *e;       /* borrowed */
 	long status;   /* 0 until the first body byte */
 	int stopped;   /* we aborted a 200: the server is sending everything */
+	size_t len;    /* bytes of an error answer kept in body */
+	char body[PROBE_BODY_MAX];
 };
 
 void remote_init(struct remote *r)
@@ -34,7 +42,8 @@ static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct sink *s = userdata;
 
-	(void)ptr;
+	size_t n = size * nmemb, take;
+
 	if (!s->status)
 		curl_easy_getinfo(s->e, CURLINFO_RESPONSE_CODE, &s->status);
 	if (s->status == 200) {
@@ -42,8 +51,14 @@ static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 		s->stopped = 1;
 		return CURL_WRITEFUNC_ERROR;
 	}
+	if (s->status >= 300) {
+		/* An error page: keep its start, to tell an expired URL. */
+		take = n < PROBE_BODY_MAX - s->len ? n : PROBE_BODY_MAX - s->len;
+		memcpy(s->body + s->len, ptr, take);
+		s->len += take;
+	}
 	/* 206 (one byte) or an error page: read and drop, keep the connection. */
-	return size * nmemb;
+	return n;
 }
 
 /* Take the identity headers of the response on e. */
@@ -77,12 +92,19 @@ static int failed(struct haul_error *err, int curl_code, const char *errbuf, con
 	return ret;
 }
 
-static int refused(struct haul_error *err, long status, const char *url)
+static int refused(struct haul_error *err, long status, const char *url, const struct sink *s)
 {
 	char *safe = url_redact(url);
-	int ret = haul_error_set(err, status >= 500 ? HAUL_ENET : HAUL_EHTTP,
-				 "%s: the server answered HTTP %ld", safe ? safe : "URL", status);
+	struct url_expiry e;
+	int past, ret;
 
+	past = expiry_from_url(url, &e) == 0 && e.known && (int64_t)time(NULL) >= e.deadline;
+	if (s && expiry_answer_says_expired(status, s->body, s->len, past, 0))
+		ret = haul_error_set(err, HAUL_EEXPIRED, "%s: the URL has expired (HTTP %ld)",
+				     safe ? safe : "URL", status);
+	else
+		ret = haul_error_set(err, status >= 500 ? HAUL_ENET : HAUL_EHTTP,
+				     "%s: the server answered HTTP %ld", safe ? safe : "URL", status);
 	free(safe);
 	return ret;
 }
@@ -138,7 +160,7 @@ static int probe_get(struct net *n, const char *url, volatile sig_atomic_t *stop
 		     struct remote *r, struct haul_error *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
-	struct sink s = { 0 };
+	struct sink s = { .len = 0 };
 	struct content_range cr;
 	curl_off_t len = -1;
 	long status = 0;
@@ -173,7 +195,7 @@ static int probe_get(struct net *n, const char *url, volatile sig_atomic_t *stop
 		/* Nothing is satisfiable in an empty object: "bytes '*'/0". */
 		if (http_parse_content_range(net_header(s.e, "Content-Range"), &cr) != 0 ||
 		    !cr.has_total || cr.total != 0) {
-			ret = refused(err, status, url);
+			ret = refused(err, status, url, &s);
 			goto out;
 		}
 		r->size = 0;
@@ -185,7 +207,7 @@ static int probe_get(struct net *n, const char *url, volatile sig_atomic_t *stop
 		r->size = len >= 0 ? (uint64_t)len : 0;
 		r->ranges = RANGES_NO;
 	} else {
-		ret = refused(err, status, url);
+		ret = refused(err, status, url, &s);
 		goto out;
 	}
 	if (take_identity(s.e, r))
@@ -206,6 +228,6 @@ int probe_run(struct net *n, const char *url, const char *head_url,
 		return ret; /* HEAD answered, or failed for good (interrupted...) */
 	/* The object is gone: a GET will not find it either. */
 	if (!head_url && (status == 404 || status == 410))
-		return refused(err, status, url);
+		return refused(err, status, url, NULL);
 	return probe_get(n, url, stop, r, err);
 }
