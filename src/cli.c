@@ -43,12 +43,16 @@ struct cli_option {
 
 /* Sorted by long name. */
 static const struct cli_option options[] = {
+	{ "api-base", 0, ARG_STRING, "URL", OFF(api_base), 0, 0, 0,
+	  "sutro, sarvam: the API's base URL (tests, proxies)" },
 	{ "checkpoint-bytes", 0, ARG_SIZE, "SIZE", OFF(cp_bytes), 64 * MiB, 64 * KiB, 1024 * GiB,
 	  "record progress in the journal after SIZE new bytes (default 64M)" },
 	{ "checkpoint-interval", 0, ARG_MSEC, "TIME", OFF(cp_ms), 1000, 10, 3600 * 1000,
 	  "...or after TIME seconds, e.g. 2 or 250ms (default 1s)" },
 	{ "connections", 'n', ARG_UINT, "N", OFF(connections), 16, 1, 512,
 	  "parallel connections, 1 to 512 (default 16)" },
+	{ "dir", 'd', ARG_STRING, "DIR", OFF(dir), 0, 0, 0,
+	  "put output files in DIR" },
 	{ "force", 'f', ARG_FLAG, NULL, OFF(force), 0, 0, 0,
 	  "replace the output file if it exists" },
 	{ "head-url", 0, ARG_STRING, "URL", OFF(head_url), 0, 0, 0,
@@ -56,6 +60,10 @@ static const struct cli_option options[] = {
 	{ "help", 'h', ARG_HELP, NULL, 0, 0, 0, 0, "show this help and exit" },
 	{ "http2", 0, ARG_FLAG, NULL, OFF(http2), 0, 0, 0,
 	  "offer HTTP/2 over TLS (still one connection per range)" },
+	{ "include-cumulative-logprobs", 0, ARG_FLAG, NULL, OFF(include_logprobs), 0, 0, 0,
+	  "sutro: include cumulative log probabilities" },
+	{ "include-inputs", 0, ARG_FLAG, NULL, OFF(include_inputs), 0, 0, 0,
+	  "sutro: include the inputs as columns" },
 	{ "keep-journal", 0, ARG_FLAG, NULL, OFF(keep_journal), 0, 0, 0,
 	  "keep FILE.haul (block digests) after a complete download" },
 	{ "min-split-size", 'k', ARG_SIZE, "SIZE", OFF(min_split), 1 * MiB, 64 * KiB, 1024 * GiB,
@@ -152,6 +160,8 @@ static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 	return haul_error_set(err, HAUL_EFAIL, "--%s: unhandled option kind", opt->name);
 }
 
+static int check_operands(struct opts *o, struct haul_error *err);
+
 static int takes_arg(const struct cli_option *opt)
 {
 	return opt->kind == ARG_STRING || opt->kind == ARG_UINT || opt->kind == ARG_SIZE ||
@@ -217,13 +227,45 @@ int cli_parse(int argc, char **argv, struct opts *o, struct haul_error *err)
 		return haul_error_set(err, HAUL_EUSAGE, "--quiet and --verbose conflict");
 	if (o->no_journal && o->keep_journal)
 		return haul_error_set(err, HAUL_EUSAGE, "--no-journal and --keep-journal conflict");
-	if (optind >= argc)
+	o->args = argv + optind;
+	o->nargs = argc - optind;
+	return check_operands(o, err);
+}
+
+/* What follows the options, by mode; options that belong to another mode. */
+static int check_operands(struct opts *o, struct haul_error *err)
+{
+	if (!o->nargs)
 		return haul_error_set(err, HAUL_EUSAGE, "no URL given (try 'haul --help')");
-	if (argc - optind > 1)
-		return haul_error_set(err, HAUL_EUSAGE,
-				      "more than one URL given ('%s'); haul fetches one URL per run",
-				      argv[optind + 1]);
-	o->url = argv[optind];
+	if (strcmp(o->args[0], "sutro") == 0) {
+		o->mode = MODE_SUTRO;
+		if (o->nargs != 2)
+			return haul_error_set(err, HAUL_EUSAGE, "usage: haul sutro [OPTIONS] JOB_ID");
+	} else if (strcmp(o->args[0], "sarvam") == 0) {
+		o->mode = MODE_SARVAM;
+		if (o->nargs < 3)
+			return haul_error_set(err, HAUL_EUSAGE,
+					      "usage: haul sarvam [OPTIONS] JOB_ID FILE...");
+		if (o->output && o->nargs > 3)
+			return haul_error_set(err, HAUL_EUSAGE, "-o names one file; with several, "
+					      "use --dir");
+	} else {
+		o->mode = MODE_URL;
+		if (o->nargs > 1)
+			return haul_error_set(err, HAUL_EUSAGE, "more than one URL given ('%s'); "
+					      "haul fetches one URL per run", o->args[1]);
+		o->url = o->args[0];
+	}
+	if (o->mode != MODE_SUTRO && (o->include_inputs || o->include_logprobs))
+		return haul_error_set(err, HAUL_EUSAGE, "--include-inputs and "
+				      "--include-cumulative-logprobs belong to 'haul sutro'");
+	if (o->mode != MODE_URL && (o->head_url || o->refresh_cmd))
+		return haul_error_set(err, HAUL_EUSAGE, "--head-url and --refresh-cmd are for "
+				      "URLs; 'haul %s' gets and renews its URLs itself",
+				      o->args[0]);
+	if (o->mode == MODE_URL && o->api_base)
+		return haul_error_set(err, HAUL_EUSAGE, "--api-base belongs to 'haul sutro' and "
+				      "'haul sarvam'");
 	return CLI_RUN;
 }
 
@@ -241,7 +283,10 @@ void cli_usage(FILE *fp)
 	int width = 0;
 
 	fputs("Usage: haul [OPTIONS] URL\n"
-	      "Download URL over parallel HTTP range requests into one file.\n"
+	      "       haul sutro [OPTIONS] JOB_ID\n"
+	      "       haul sarvam [OPTIONS] JOB_ID FILE...\n"
+	      "Download URL over parallel HTTP range requests into one file; or the\n"
+	      "results of a Sutro batch job, or output files of a Sarvam batch job.\n"
 	      "\n"
 	      "Options:\n",
 	      fp);

@@ -600,8 +600,21 @@ static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
 		ret = url_check(d->head_url, "--head-url", err);
 	if (!ret && !d->output)
 		ret = url_filename(d->url, &output, err);
+	if (!ret && o->dir && (d->output ? d->output : output)[0] != '/') {
+		/* --dir DIR: relative names go there. */
+		const char *name = d->output ? d->output : output;
+		size_t len = strlen(o->dir) + strlen(name) + 2;
+		char *joined = malloc(len);
+
+		if (joined)
+			snprintf(joined, len, "%s/%s", o->dir, name);
+		free(output);
+		output = joined;
+		if (!output)
+			ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
+	}
 	if (!ret)
-		ret = store_name(&c->store, d->output ? d->output : output, err);
+		ret = store_name(&c->store, output ? output : d->output, err);
 	free(output);
 	if (ret)
 		return ret;

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "ctl.h"
 #include "err.h"
+#include "jobs.h"
 #include "msg.h"
 
 /* The one global: raised by SIGINT/SIGTERM, polled by the transfer loop. */
@@ -76,7 +77,12 @@ int main(int argc, char **argv)
 	} else if (ret == CLI_RUN) {
 		msg_init(&m, o.quiet ? MSG_QUIET : o.verbose > 1 ? MSG_DEBUG : o.verbose);
 		signals_setup();
-		ret = ctl_run(&o, &m, &interrupted, NULL, &err);
+		if (o.mode == MODE_SUTRO)
+			ret = jobs_sutro(&o, &m, &interrupted, &err);
+		else if (o.mode == MODE_SARVAM)
+			ret = jobs_sarvam(&o, &m, &interrupted, &err);
+		else
+			ret = ctl_run(&o, &m, &interrupted, NULL, &err);
 	}
 	if (ret < 0) {
 		msg_err(&m, "%s", err.msg ? err.msg : haul_code_name(ret));

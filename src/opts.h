@@ -7,8 +7,21 @@
 
 #include <stdint.h>
 
+enum opts_mode {
+	MODE_URL = 0, /* haul URL */
+	MODE_SUTRO,   /* haul sutro JOB_ID */
+	MODE_SARVAM,  /* haul sarvam JOB_ID FILE... */
+};
+
 struct opts {
-	const char *url;      /* borrowed from argv: the object to fetch */
+	int mode;             /* an enum opts_mode */
+	char **args;          /* borrowed from argv: the operands after the mode */
+	int nargs;
+	const char *url;      /* borrowed from argv: the object to fetch (MODE_URL) */
+	const char *dir;      /* borrowed, NULL: where output files go */
+	const char *api_base; /* borrowed, NULL: the result API's base URL */
+	int include_inputs;   /* sutro: include_inputs=true */
+	int include_logprobs; /* sutro: include_cumulative_logprobs=true */
 	const char *head_url; /* borrowed, NULL: a URL signed for HEAD */
 	const char *output;   /* borrowed, NULL: name taken from the URL */
 	const char *refresh_cmd; /* borrowed, NULL: prints a fresh URL */

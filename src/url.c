@@ -51,7 +51,7 @@ int url_check(const char *url, const char *what, struct haul_error *err)
 	return ret;
 }
 
-static int safe_name(const char *s)
+int url_safe_name(const char *s)
 {
 	if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return 0;
@@ -82,7 +82,7 @@ int url_filename(const char *url, char **out, struct haul_error *err)
 		int len = 0;
 		char *dec = curl_easy_unescape(NULL, base, 0, &len);
 
-		if (dec && (size_t)len == strlen(dec) && safe_name(dec))
+		if (dec && (size_t)len == strlen(dec) && url_safe_name(dec))
 			*out = strdup(dec);
 		curl_free(dec);
 	}

@@ -23,6 +23,9 @@ int url_check(const char *url, const char *what, struct haul_error *err);
  */
 int url_filename(const char *url, char **out, struct haul_error *err);
 
+/* Is name a plain file name: not empty, ".", "..", no '/' or control character? */
+int url_safe_name(const char *name);
+
 /*
  * A copy of url safe to print or store: user name and password, query string
  * and fragment are removed; a removed query shows as "?[redacted]". Presigned

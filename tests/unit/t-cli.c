@@ -97,5 +97,36 @@ int main(void)
 		    "two URLs");
 	usage_error(&err, PARSE(&o, &err, "--version", "--bogus"), "--bogus",
 		    "--version does not hide a bad option");
+
+	r = PARSE(&o, &err, "sutro", "--include-inputs", "job-1");
+	ok(r == CLI_RUN && o.mode == MODE_SUTRO && o.nargs == 2 && strcmp(o.args[1], "job-1") == 0 &&
+		   o.include_inputs && !o.url,
+	   "haul sutro --include-inputs JOB_ID");
+	r = PARSE(&o, &err, "sarvam", "-d", "out", "job", "0.json", "1.json");
+	ok(r == CLI_RUN && o.mode == MODE_SARVAM && o.nargs == 4 && strcmp(o.dir, "out") == 0,
+	   "haul sarvam -d DIR JOB FILE FILE");
+	r = PARSE(&o, &err, "--checkpoint-interval", "250ms", "--refresh-cmd", "x", "http://h/f");
+	ok(r == CLI_RUN && o.mode == MODE_URL && o.cp_ms == 250 && strcmp(o.refresh_cmd, "x") == 0 &&
+		   o.refresh_timeout_ms == 30000,
+	   "a duration in ms, --refresh-cmd, the refresh timeout's default");
+	usage_error(&err, PARSE(&o, &err, "sutro"), "JOB_ID", "sutro without a job");
+	usage_error(&err, PARSE(&o, &err, "sutro", "a", "b"), "JOB_ID", "sutro with two jobs");
+	usage_error(&err, PARSE(&o, &err, "sarvam", "job"), "FILE", "sarvam without files");
+	usage_error(&err, PARSE(&o, &err, "sarvam", "-o", "x", "job", "a", "b"), "--dir",
+		    "-o with several sarvam files");
+	usage_error(&err, PARSE(&o, &err, "--include-inputs", "http://h/f"), "haul sutro",
+		    "--include-inputs without sutro");
+	usage_error(&err, PARSE(&o, &err, "sutro", "--head-url", "http://h/h", "j"), "--head-url",
+		    "--head-url with sutro");
+	usage_error(&err, PARSE(&o, &err, "sarvam", "--refresh-cmd", "x", "j", "f"), "--refresh-cmd",
+		    "--refresh-cmd with sarvam");
+	usage_error(&err, PARSE(&o, &err, "--api-base", "http://a", "http://h/f"), "--api-base",
+		    "--api-base with a URL");
+	usage_error(&err, PARSE(&o, &err, "--checkpoint-interval", "5ms", "http://h/f"),
+		    "out of range", "a checkpoint interval under 10 ms");
+	usage_error(&err, PARSE(&o, &err, "--refresh-timeout", "soon", "http://h/f"),
+		    "not a duration", "a timeout that is not a duration");
+	usage_error(&err, PARSE(&o, &err, "--no-journal", "--keep-journal", "http://h/f"),
+		    "conflict", "--no-journal with --keep-journal");
 	return tap_done();
 }

@@ -1,0 +1,51 @@
+/*
+ * api.h -- small JSON-over-HTTPS calls to result APIs (Sutro, Sarvam), with
+ * their credentials kept to the API: no redirects are followed, so a key
+ * header never reaches another host, and no message ever shows it.
+ */
+#ifndef HAUL_API_H
+#define HAUL_API_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "err.h"
+#include "net.h"
+
+#define API_BODY_MAX (1u << 20) /* a bigger answer is not what we asked for */
+#define API_TRIES 4             /* on 429 and 5xx */
+
+struct api_call {
+	const char *service;        /* "the Sutro API": for messages */
+	const char *method;         /* for messages; a body makes it a POST */
+	const char *url;            /* borrowed */
+	struct curl_slist *headers; /* borrowed: the key, content type */
+	const char *body;           /* borrowed, NULL for none */
+	volatile sig_atomic_t *stop;
+};
+
+/*
+ * Make the call, retrying 429 and 5xx answers (honouring Retry-After up to
+ * 30 s) and network errors. Returns 0 with *json (the parsed answer, owned
+ * by the caller) and *status; a 4xx answer is returned too, for the caller
+ * to explain. HAUL_ENET when the service could not be reached or kept
+ * failing, or answered something that is not JSON.
+ */
+int api_call(struct net *n, const struct api_call *call, json_t **json, long *status,
+	     struct haul_error *err);
+
+/* A string member of obj, or NULL. */
+const char *api_str(json_t *obj, const char *key);
+
+/*
+ * The human part of an API error answer, for a message: "detail", or
+ * "error.message", or "message" -- at most 200 characters, control
+ * characters replaced. Returns a static "(no details)" when there is none.
+ * Writes into buf.
+ */
+const char *api_error_text(json_t *json, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * jobs.c -- the result-API modes: from a job id to downloads.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "jobs.h"
+#include "net.h"
+#include "sarvam.h"
+#include "sutro.h"
+#include "url.h"
+
+/* The API key from the environment, and the base URL: option, env, default. */
+static int setup(const struct opts *o, const char *key_var, const char *base_var,
+		 const char *def, const char **key, const char **base, struct haul_error *err)
+{
+	*key = getenv(key_var);
+	if (!*key || !**key)
+		return haul_error_set(err, HAUL_EUSAGE, "%s is not set: it holds the API key",
+				      key_var);
+	*base = o->api_base ? o->api_base : getenv(base_var);
+	if (!*base || !**base)
+		*base = def;
+	return url_check(*base, o->api_base ? "--api-base" : base_var, err);
+}
+
+int jobs_sutro(const struct opts *o, const struct msg *m, volatile sig_atomic_t *stop,
+	       struct haul_error *err)
+{
+	struct sutro s = { .job = o->args[1], .inputs = o->include_inputs,
+			   .logprobs = o->include_logprobs, .stop = stop, .size = -1 };
+	struct refresher rf = { sutro_refresh, &s, "the Sutro API" };
+	struct download d = { .expect_size = -1, .rf = &rf };
+	struct net net = { 0 };
+	char *get = NULL, *head = NULL;
+	int ret;
+
+	ret = setup(o, "SUTRO_API_KEY", "SUTRO_BASE_URL", SUTRO_DEFAULT_BASE, &s.key, &s.base,
+		    err);
+	if (!ret)
+		ret = net_init(&net, o, err);
+	s.net = &net;
+	if (!ret)
+		ret = sutro_urls(&s, &get, &head, err);
+	if (!ret && !o->output && !url_safe_name(s.filename))
+		ret = haul_error_set(err, HAUL_ENET, "the Sutro API named the artifact '%.100s', "
+				     "not a plain file name; use -o", s.filename);
+	if (!ret) {
+		msg_info(m, "Sutro job %s: %s, %lld bytes", s.job, s.filename, (long long)s.size);
+		d.url = get;
+		d.head_url = head;
+		d.output = o->output ? o->output : s.filename;
+		d.expect_size = s.size;
+		ret = ctl_batch(o, m, stop, NULL, &d, 1, err);
+	}
+	free(get);
+	free(head);
+	sutro_release(&s);
+	net_release(&net);
+	return ret;
+}
+
+int jobs_sarvam(const struct opts *o, const struct msg *m, volatile sig_atomic_t *stop,
+		struct haul_error *err)
+{
+	struct sarvam s = { .job = o->args[1], .stop = stop };
+	const char *const *files = (const char *const *)o->args + 2;
+	size_t n = (size_t)o->nargs - 2, k = 0, missing = 0;
+	char **urls = calloc(n, sizeof(*urls));
+	struct download *ds = calloc(n, sizeof(*ds));
+	struct refresher *rfs = calloc(n, sizeof(*rfs));
+	struct sarvam_file *sfs = calloc(n, sizeof(*sfs));
+	struct net net = { 0 };
+	int ret = 0;
+
+	if (!urls || !ds || !rfs || !sfs)
+		ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
+	for (size_t i = 0; !ret && i < n; i++)
+		if (!url_safe_name(files[i]))
+			ret = haul_error_set(err, HAUL_EUSAGE, "'%s' is not a plain file name",
+					     files[i]);
+	if (!ret)
+		ret = setup(o, "SARVAM_API_KEY", "SARVAM_BASE_URL", SARVAM_DEFAULT_BASE, &s.key,
+			    &s.base, err);
+	if (!ret)
+		ret = net_init(&net, o, err);
+	s.net = &net;
+	if (!ret)
+		ret = sarvam_urls(&s, files, n, urls, err);
+	for (size_t i = 0; !ret && i < n; i++) {
+		if (!urls[i]) {
+			msg_err(m, "%s: not among the outputs of Sarvam job %s", files[i], s.job);
+			missing++;
+			continue;
+		}
+		sfs[i].s = &s;
+		sfs[i].name = files[i];
+		rfs[i].fetch = sarvam_refresh;
+		rfs[i].ctx = &sfs[i];
+		rfs[i].what = "the Sarvam API";
+		ds[k].url = urls[i];
+		ds[k].output = o->output ? o->output : files[i];
+		ds[k].expect_size = -1;
+		ds[k].rf = &rfs[i];
+		k++;
+	}
+	if (!ret && k)
+		ret = ctl_batch(o, m, stop, NULL, ds, k, err);
+	if (!ret && missing)
+		ret = haul_error_set(err, HAUL_EHTTP, "%zu of %zu files are not among the job's "
+				     "outputs", missing, n);
+	for (size_t i = 0; urls && i < n; i++)
+		free(urls[i]);
+	free(urls);
+	free(ds);
+	free(rfs);
+	free(sfs);
+	net_release(&net);
+	return ret;
+}
