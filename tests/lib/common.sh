@@ -10,8 +10,10 @@
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/haul-test.XXXXXX") || bail "cannot make a scratch directory"
 ORIGIN_PID=
+API_PID=
 cleanup() {
 	[ -n "$ORIGIN_PID" ] && kill "$ORIGIN_PID" 2>/dev/null && wait "$ORIGIN_PID" 2>/dev/null
+	[ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null
 	if command -v nginx_stop >/dev/null 2>&1 && [ -n "${NGINX_WORK:-}" ]; then nginx_stop; fi
 	rm -rf "$T"
 }
@@ -23,13 +25,14 @@ mkdata() {
 	head -c "$2" /dev/urandom >"$1" || bail "cannot create $1"
 }
 
-# origin_start ROOT: start tests/lib/origin.py on 127.0.0.1; sets ORIGIN
-# (http://127.0.0.1:PORT) and ORIGIN_LOG. Waits at most 10 s.
+# origin_start ROOT [ORIGIN OPTIONS]: start tests/lib/origin.py on 127.0.0.1;
+# sets ORIGIN (http://127.0.0.1:PORT) and ORIGIN_LOG. Waits at most 10 s.
 origin_start() {
 	ORIGIN_LOG=$T/origin.log
 	rm -f "$T/origin.port"
-	"$PYTHON3" "$HAUL_SRCDIR/tests/lib/origin.py" --root "$1" --port-file "$T/origin.port" \
-		--log "$ORIGIN_LOG" 2>"$T/origin.err" &
+	root=$1; shift
+	"$PYTHON3" "$HAUL_SRCDIR/tests/lib/origin.py" --root "$root" --port-file "$T/origin.port" \
+		--log "$ORIGIN_LOG" "$@" 2>"$T/origin.err" &
 	ORIGIN_PID=$!
 	i=0
 	while [ ! -s "$T/origin.port" ]; do
@@ -41,6 +44,26 @@ origin_start() {
 		sleep 0.05
 	done
 	ORIGIN=http://127.0.0.1:$(cat "$T/origin.port")
+}
+
+# api_start [MOCKAPI OPTIONS]: start tests/lib/mockapi.py (the Sutro and
+# Sarvam mocks) beside a running origin; sets API and API_LOG.
+api_start() {
+	API_LOG=$T/api.log
+	rm -f "$T/api.port"
+	"$PYTHON3" "$HAUL_SRCDIR/tests/lib/mockapi.py" --port-file "$T/api.port" --log "$API_LOG" \
+		--origin "$ORIGIN" "$@" 2>"$T/api.err" &
+	API_PID=$!
+	i=0
+	while [ ! -s "$T/api.port" ]; do
+		i=$((i + 1))
+		if [ $i -gt 200 ] || ! kill -0 "$API_PID" 2>/dev/null; then
+			cat "$T/api.err" >&2
+			bail "the mock API did not start"
+		fi
+		sleep 0.05
+	done
+	API=http://127.0.0.1:$(cat "$T/api.port")
 }
 
 # logstat KEY [--path P]: one number from the origin's request log.

@@ -5,7 +5,8 @@ Serves regular files below --root over HTTP/1.1 (keep-alive) with single
 byte-range support, MD5 ETags, conditional requests and a set of per-request
 behaviour switches selected through the URL query string (rate, slowfirst,
 dropafter, delay, nohead, norange, noranges_header, nolength, noetag, nolm,
-status).
+status). With --sign-key it answers only presigned URLs, like a bucket:
+see signing.py.
 
 Every finished request is appended as one JSON object per line to --log.
 
@@ -30,6 +31,9 @@ import threading
 import time
 import traceback
 import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import signing  # noqa: E402  (tests/lib/signing.py)
 
 HASH_CHUNK = 1 << 20          # 1 MiB reads while computing the MD5 ETag
 PLAIN_CHUNK = 1 << 20         # read size for unthrottled chunked bodies
@@ -365,6 +369,10 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             "if_match": self.headers.get("If-Match"),
             "if_range": self.headers.get("If-Range"),
             "authorization": self.headers.get("Authorization") is not None,
+            "api_key": self.headers.get("api-subscription-key") is not None,
+            "sig": "none",
+            "sig_id": None,
+            "expires_at": None,
             "status": 0,
             "bytes": 0,
             "t_start": getattr(self, "_t_start", time.monotonic()),
@@ -424,9 +432,38 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         self.close_connection = True
         self._simple(405, b"", extra=[("Allow", "GET, HEAD")])
 
+    def _signed(self):
+        """With --sign-key, refuse what a bucket would. True: go on."""
+        key = self.server.sign_key
+        if key is None:
+            return True
+        verdict, sig_id, deadline = signing.check(key, self.command,
+                                                  self.req_path, self.req_query)
+        self.rec["sig"], self.rec["sig_id"] = verdict, sig_id
+        self.rec["expires_at"] = deadline
+        if verdict == "valid" or (verdict == "none" and self.server.sign_optional):
+            return True
+        if verdict == "expired":
+            if "se=" in self.req_query:
+                body = signing.azure_expired_body(deadline)
+            else:
+                q = dict(urllib.parse.parse_qsl(self.req_query))
+                body = signing.s3_expired_body(q.get("X-Amz-Expires", "?"), deadline)
+        elif verdict in ("bad", "wrongmethod"):
+            body = b"<Error><Code>SignatureDoesNotMatch</Code><Message>The request " \
+                   b"signature we calculated does not match the signature you " \
+                   b"provided.</Message></Error>"
+        else:
+            body = b"<Error><Code>AccessDenied</Code><Message>Access Denied" \
+                   b"</Message></Error>"
+        self._simple(403, body)
+        return False
+
     def _serve(self):
         opts = self.opts
 
+        if not self._signed():
+            return
         status = opt_int(opts, "status")
         if status is not None and 100 <= status <= 999:
             self._simple(status, ERROR_BODY)
@@ -696,6 +733,10 @@ def main(argv=None):
     ap.add_argument("--log", required=True)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--sign-key", default=None,
+                    help="require presigned URLs (see signing.py)")
+    ap.add_argument("--sign-optional", action="store_true",
+                    help="with --sign-key, let unsigned requests through")
     args = ap.parse_args(argv)
 
     if not os.path.isdir(args.root):
@@ -705,6 +746,8 @@ def main(argv=None):
 
     log = RequestLog(args.log)
     server = OriginServer((args.host, args.port), args.root, log)
+    server.sign_key = args.sign_key
+    server.sign_optional = args.sign_optional
 
     stop = threading.Event()
 
