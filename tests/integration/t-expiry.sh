@@ -38,6 +38,8 @@ is "$reused" 0 "... no expired URL was sent twice on one connection"
 expired=$(grep -c '"sig":"expired"' "$ORIGIN_LOG")
 test "$expired" -le $((4 * (renewals + 1)))
 ok $? "... $expired requests with an expired URL, at most one per connection per renewal"
+grep -q '"method":"HEAD".*"sig":"wrongmethod"' "$ORIGIN_LOG"
+ok $? "... a URL signed for GET was refused for HEAD (403), and the probe fell back to GET"
 sigs=$(sed -n 's/.*"sig_id":"\([^"]*\)".*/\1/p' "$ORIGIN_LOG" | sort -u)
 leak=0
 for s in $sigs; do grep -q -- "$s" "$T/err" && leak=1; done
