@@ -77,6 +77,14 @@ static void on_event(void *ctx, const struct fetch_event *ev)
 	case FEV_EXPIRED:
 		msg_info(c->m, "[%u] the URL was refused as expired (%s)", ev->slot, ev->why);
 		break;
+	case FEV_POLITE:
+		msg_warn(c->m, "%s: the server asks to slow down (429/503); now at most %u "
+			 "connections", c->store.path, ev->slot);
+		break;
+	case FEV_RESCUE:
+		msg_info(c->m, "[%u] takes over bytes %" PRIu64 "-%" PRIu64 " from a slow connection",
+			 ev->slot, ev->first, ev->last);
+		break;
 	case FEV_DEADLINE:
 		msg_warn(c->m, "%s: the URL expires in %" PRId64 " s but the download needs about "
 			 "%" PRId64 " s more; --refresh-cmd would renew it in flight",
@@ -452,6 +460,10 @@ static int setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_e
 	f->ranged = ranged;
 	f->size_known = r->size_known;
 	f->nslots = ranged ? nslots : 1;
+	f->can_fall_back = !c->had;
+	f->max_tries = (unsigned)c->o->retries;
+	f->max_fail_ms = c->o->retry_max_ms;
+	f->retry_rate = (double)c->o->retry_rate;
 	f->checkpoint = c->journaling ? on_checkpoint : NULL;
 	f->cp_bytes = c->o->cp_bytes;
 	f->cp_ms = c->o->cp_ms;

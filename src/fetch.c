@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +23,20 @@
 #include "expiry.h"
 #include "fetch.h"
 #include "http.h"
+#include "retry.h"
 #include "url.h"
 
-/* Attempts per segment in a row without progress (see issue: retry policy). */
-#define FETCH_MAX_TRIES 5
-#define FETCH_BACKOFF_MS 250
-#define FETCH_BACKOFF_MAX_MS 4000
 /* How much of an error answer is kept to classify it. */
 #define EBODY_MAX 2048
+/* Politeness: 2 answers 429/503 within this make haul halve its connections;
+ * this long without one, and it adds one back every RAISE_EVERY_MS. */
+#define OVERLOAD_WINDOW_MS 10000
+#define CALM_MS 30000
+#define RAISE_EVERY_MS 5000
+/* A connection this many times slower than an idle one, for this long,
+ * hands most of its range over. */
+#define SLOW_FACTOR 4
+#define SLOW_AFTER_MS 2000
 
 enum slot_state {
 	SLOT_IDLE = 0, /* nothing to do */
@@ -49,6 +56,8 @@ struct slot {
 	uint64_t wake_ms;     /* SLOT_WAIT: when to try again */
 	unsigned tries;       /* failures in a row on this segment */
 	unsigned requests;    /* sent by this slot */
+	uint64_t started_ms;  /* when the current request went out */
+	double last_rate;     /* bytes/s of its last finished request, 0: none */
 	unsigned gen;         /* which URL the current request went to */
 	long status;
 	int checked;          /* response headers have been validated */
@@ -222,6 +231,7 @@ static int slot_start(struct slot *s, long idx)
 	if (curl_multi_add_handle(f->net->multi, s->e) != CURLM_OK)
 		return haul_error_set(&f->err, HAUL_EFAIL, "cannot start a transfer");
 	s->state = SLOT_BUSY;
+	s->started_ms = clock_ms();
 	if (!s->requests++)
 		f->stats.slots++;
 	f->stats.requests++;
@@ -231,13 +241,49 @@ static int slot_start(struct slot *s, long idx)
 	return 0;
 }
 
-/* Give an idle slot the next range, stealing one when none is free. */
+/* The busy slot (not s) most worth rescuing: far slower than s was. */
+static struct slot *slowest(struct slot *s)
+{
+	struct fetch *f = s->f;
+	struct slot *worst = NULL;
+	uint64_t now = clock_ms();
+	double worst_rate = 0;
+
+	if (s->last_rate <= 0)
+		return NULL;
+	for (unsigned i = 0; i < f->nslots; i++) {
+		struct slot *o = &f->slots[i];
+		uint64_t ran = now - o->started_ms;
+		double rate;
+
+		if (o == s || o->state != SLOT_BUSY || ran < SLOW_AFTER_MS)
+			continue;
+		rate = (double)o->wrote * 1000.0 / (double)ran;
+		if (rate * SLOW_FACTOR < s->last_rate && (!worst || rate < worst_rate)) {
+			worst = o;
+			worst_rate = rate;
+		}
+	}
+	return worst;
+}
+
+/*
+ * Give an idle slot the next range: a free segment, the back half of the
+ * biggest one, or -- when none can be halved -- most of the range of a
+ * connection far slower than this one was, so no slow tail remains.
+ */
 static int slot_refill(struct slot *s)
 {
 	struct fetch *f = s->f;
 	size_t before = f->plan->nsegs;
 	long idx = plan_take(f->plan, (int)s->id);
+	struct fetch_event ev = { .kind = FEV_STEAL, .slot = s->id };
+	struct slot *victim;
 
+	if (idx < 0 && f->ranged && (victim = slowest(s)) != NULL) {
+		idx = plan_rescue(f->plan, victim->seg, (int)s->id);
+		ev.kind = FEV_RESCUE;
+	}
 	if (idx < 0) {
 		s->state = SLOT_IDLE;
 		s->seg = -1;
@@ -246,11 +292,13 @@ static int slot_refill(struct slot *s)
 	s->tries = 0;
 	if (f->plan->nsegs > before) {
 		struct seg *g = &f->plan->segs[idx];
-		struct fetch_event ev = {
-			.kind = FEV_STEAL, .slot = s->id, .first = g->start, .last = g->end - 1,
-		};
 
-		f->stats.steals++;
+		ev.first = g->start;
+		ev.last = g->end - 1;
+		if (ev.kind == FEV_RESCUE)
+			f->stats.rescues++;
+		else
+			f->stats.steals++;
 		emit(f, &ev);
 	}
 	return slot_start(s, idx);
@@ -292,19 +340,39 @@ static int fail(struct slot *s, int code, int haul_code)
 	return haul_code;
 }
 
+/* 429 or 503: the server wants less; after two, use half the connections. */
+static void overloaded(struct fetch *f)
+{
+	uint64_t now = clock_ms();
+	struct fetch_event ev = { .kind = FEV_POLITE };
+
+	f->overloads = now - f->overload_ms < OVERLOAD_WINDOW_MS ? f->overloads + 1 : 1;
+	f->overload_ms = now;
+	if (f->overloads < 2 || f->cap <= 1)
+		return;
+	f->cap = (f->cap + 1) / 2;
+	f->overloads = 0;
+	f->stats.slowdowns++;
+	ev.slot = f->cap;
+	emit(f, &ev);
+}
+
 /* Wait, then repeat the request for the rest of the segment. */
 static void slot_retry_later(struct slot *s, int code)
 {
 	struct fetch *f = s->f;
-	uint64_t delay = (uint64_t)FETCH_BACKOFF_MS << (s->tries - 1);
+	uint64_t after = 0, delay;
 	char buf[64];
 	struct fetch_event ev = {
 		.kind = FEV_RETRY, .slot = s->id, .first = s->first, .last = s->last,
 		.status = s->status, .why = why_failed(s, code, buf, sizeof(buf)),
 	};
 
-	if (delay > FETCH_BACKOFF_MAX_MS)
-		delay = FETCH_BACKOFF_MAX_MS;
+	if (s->status == 429 || s->status == 503) {
+		retry_after_parse(net_header(s->e, "Retry-After"), (int64_t)time(NULL), &after);
+		overloaded(f);
+	}
+	delay = retry_delay(s->tries, after, retry_random(&f->rng));
 	ev.delay_ms = delay;
 	emit(f, &ev);
 	s->state = SLOT_WAIT;
@@ -338,11 +406,22 @@ static int slot_done(struct slot *s, int code)
 	x.past_deadline = f->deadline && (int64_t)time(NULL) >= f->deadline;
 	x.url_worked = f->url_worked && s->gen == url_gen(f);
 	switch (http_classify(&x)) {
-	case OUTCOME_DONE:
+	case OUTCOME_DONE: {
+		uint64_t ran = clock_ms() - s->started_ms;
+
+		s->last_rate = (double)s->wrote * 1000.0 / (double)(ran ? ran : 1);
 		plan_drop(f->plan, s->seg);
-		return slot_refill(s);
+		s->seg = -1;
+		return 0; /* idle: the next round gives it work (within the cap) */
+	}
 	case OUTCOME_NO_RANGES:
-		return f->ranged ? FETCH_NO_RANGES : fail(s, code, HAUL_ENET);
+		/* At the start, a server without ranges: one stream. Later, a
+		 * server that stopped honouring them: try again, then stop. */
+		if (!f->ranged)
+			return fail(s, code, HAUL_ENET);
+		if (f->can_fall_back && !f->stats.bytes)
+			return FETCH_NO_RANGES;
+		break;
 	case OUTCOME_CHANGED:
 		return fail(s, code, HAUL_ECHANGED);
 	case OUTCOME_REFUSED:
@@ -372,8 +451,20 @@ static int slot_done(struct slot *s, int code)
 	}
 	if (s->wrote)
 		s->tries = 0; /* it made progress: a fresh start, from where it stopped */
-	if (++s->tries >= FETCH_MAX_TRIES)
-		return fail(s, code, HAUL_ENET);
+	if (++s->tries > f->max_tries) {
+		fail(s, code, HAUL_ENET);
+		return haul_error_set(&f->err, HAUL_ENET, "%s (gave up after %u tries in a row)",
+				      f->err.msg ? f->err.msg : "", f->max_tries);
+	}
+	if (!f->failing_since || f->stats.bytes != f->fail_mark) {
+		f->failing_since = clock_ms();
+		f->fail_mark = f->stats.bytes;
+	} else if (clock_ms() - f->failing_since >= f->max_fail_ms) {
+		fail(s, code, HAUL_ENET);
+		return haul_error_set(&f->err, HAUL_ENET, "%s (no progress for %llu s)",
+				      f->err.msg ? f->err.msg : "",
+				      (unsigned long long)f->max_fail_ms / 1000);
+	}
 	if (!f->ranged) {
 		/* No ranges: the only way to resume is from the start. */
 		f->stats.bytes -= g->pos - g->start;
@@ -536,13 +627,33 @@ static long tick(struct fetch *f)
 	long wait = 1000;
 	int ret = 0, active = 0;
 
+	unsigned busy = 0, used = 0;
+
 	if (f->refresh && (f->need_refresh || (f->refresh_at && now >= f->refresh_at)))
 		ret = renew(f);
+	if (f->cap < f->nslots && ms - f->overload_ms >= CALM_MS &&
+	    ms - f->raised_ms >= RAISE_EVERY_MS) {
+		f->cap++; /* the server has been calm: one connection back */
+		f->raised_ms = ms;
+	}
+	for (unsigned i = 0; i < f->nslots; i++) {
+		busy += f->slots[i].state == SLOT_BUSY;
+		used += f->slots[i].state != SLOT_IDLE;
+	}
 	for (unsigned i = 0; i < f->nslots && !ret; i++) {
 		struct slot *s = &f->slots[i];
+		uint64_t later;
 
-		if (s->state == SLOT_WAIT && s->wake_ms <= ms)
-			ret = slot_start(s, s->seg);
+		if (s->state != SLOT_WAIT || s->wake_ms > ms || busy >= f->cap)
+			continue;
+		/* Repeated requests are rationed: a failing server is not hammered. */
+		later = rate_cap_take(&f->rc, ms);
+		if (later) {
+			s->wake_ms = ms + later;
+			continue;
+		}
+		ret = slot_start(s, s->seg);
+		busy += s->state == SLOT_BUSY;
 	}
 	if (!ret && f->checkpoint && f->stats.bytes != f->cp_at_bytes &&
 	    (f->stats.bytes - f->cp_at_bytes >= f->cp_bytes || ms - f->cp_at_ms >= f->cp_ms))
@@ -554,8 +665,10 @@ static long tick(struct fetch *f)
 			s->paused = 0;
 			curl_easy_pause(s->e, CURLPAUSE_CONT);
 		}
-		if (s->state == SLOT_IDLE)
+		if (s->state == SLOT_IDLE && used < f->cap) {
 			ret = slot_refill(s);
+			used += s->state != SLOT_IDLE;
+		}
 	}
 	if (ret) {
 		finish(f, ret);
@@ -595,6 +708,16 @@ int fetch_begin(struct fetch *f)
 	f->t_start = clock_sec();
 	f->cp_at_bytes = 0;
 	f->cp_at_ms = clock_ms();
+	f->cap = f->nslots;
+	f->overloads = 0;
+	f->overload_ms = f->raised_ms = 0;
+	f->failing_since = 0;
+	f->rng = (uint64_t)clock_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)f;
+	rate_cap_init(&f->rc, f->retry_rate > 0 ? f->retry_rate : 10, clock_ms());
+	if (!f->max_tries)
+		f->max_tries = 10;
+	if (!f->max_fail_ms)
+		f->max_fail_ms = 600000;
 	if (!f->url || slots_create(f)) {
 		finish(f, haul_error_set(&f->err, HAUL_EFAIL, "out of memory"));
 		return f->result;

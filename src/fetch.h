@@ -22,6 +22,7 @@
 #include "http.h"
 #include "net.h"
 #include "plan.h"
+#include "retry.h"
 #include "store.h"
 
 /* A download's result when the server turned out to ignore Range. */
@@ -33,6 +34,8 @@ enum fetch_event_kind {
 	FEV_RETRY,    /* a request failed and will be repeated */
 	FEV_EXPIRED,  /* the URL was refused as expired */
 	FEV_DEADLINE, /* the URL will expire before the download can finish */
+	FEV_POLITE,   /* 429/503 answers: fewer connections (slot = how many now) */
+	FEV_RESCUE,   /* a fast connection takes over most of a slow one's range */
 };
 
 struct fetch_event {
@@ -55,6 +58,8 @@ struct fetch_stats {
 	unsigned checkpoints; /* checkpoint callbacks made */
 	unsigned refreshes;   /* fresh URLs taken */
 	unsigned expired;     /* answers that said the URL had expired */
+	unsigned rescues;     /* slow ranges taken over */
+	unsigned slowdowns;   /* times 429/503 made haul use fewer connections */
 };
 
 struct slot;
@@ -69,6 +74,10 @@ struct fetch {
 	int ranged;                  /* range requests; else one plain GET */
 	int size_known;              /* id.size is the object's size */
 	unsigned nslots;             /* connections */
+	int can_fall_back;           /* a 200 to a range may mean "one stream" */
+	unsigned max_tries;          /* failed requests in a row on one range */
+	uint64_t max_fail_ms;        /* failing this long without a byte: stop */
+	double retry_rate;           /* repeated requests per second, at most */
 
 	/* Called between transfers, with every written byte accounted for in
 	 * blocks; returns 0 or a negative HAUL_E* (which ends this download). */
@@ -102,6 +111,14 @@ struct fetch {
 	struct curl_slist *headers;  /* owned: the validators */
 	uint64_t cp_at_bytes;        /* stats.bytes at the last checkpoint */
 	uint64_t cp_at_ms;           /* time of the last checkpoint */
+	struct rate_cap rc;          /* on repeated requests */
+	uint64_t rng;                /* jitter */
+	uint64_t failing_since;      /* ms: failures without a byte since, 0: none */
+	uint64_t fail_mark;          /* stats.bytes when failing_since was set */
+	unsigned cap;                /* connections allowed now (politeness) */
+	unsigned overloads;          /* 429/503 answers lately */
+	uint64_t overload_ms;        /* when the last one came */
+	uint64_t raised_ms;          /* when cap last went up */
 };
 
 /* Set (or replace) the URL requests go to, and read its deadline. */

@@ -30,6 +30,13 @@ struct opts {
 	uint64_t min_split;   /* smallest range created by splitting */
 	uint64_t cp_bytes;    /* checkpoint after this many bytes... */
 	uint64_t cp_ms;       /* ...or this many milliseconds */
+	const char *cacert;   /* borrowed, NULL: CA bundle for TLS */
+	uint64_t retries;     /* failed requests in a row on one range */
+	uint64_t retry_max_ms;/* failing this long without progress: stop */
+	uint64_t retry_rate;  /* repeated requests per second, at most */
+	uint64_t stall_ms;    /* no byte for this long: abandon the request */
+	uint64_t connect_ms;  /* connect timeout */
+	int insecure;         /* do not verify TLS certificates */
 	int force;            /* replace an existing output file */
 	int keep_journal;     /* keep FILE.haul after success */
 	int no_journal;       /* do not write a journal (not resumable) */

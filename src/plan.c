@@ -156,6 +156,20 @@ long plan_take(struct plan *p, int owner)
 	return plan_add(p, mid, end, owner);
 }
 
+long plan_rescue(struct plan *p, long idx, int owner)
+{
+	uint64_t cut, end;
+
+	if (idx < 0 || (size_t)idx >= p->nsegs)
+		return -1;
+	cut = align_up(p->segs[idx].pos + 1, p->align);
+	end = p->segs[idx].end;
+	if (cut >= end || end - cut < p->min_split || plan_grow(p))
+		return -1;
+	p->segs[idx].end = cut;
+	return plan_add(p, cut, end, owner);
+}
+
 void plan_drop(struct plan *p, long idx)
 {
 	if (idx >= 0 && (size_t)idx < p->nsegs)

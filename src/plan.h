@@ -57,6 +57,14 @@ void plan_release(struct plan *p);
  */
 long plan_take(struct plan *p, int owner);
 
+/*
+ * Take over most of segment idx for owner: everything from the first block
+ * boundary after pos (the current owner finishes the block it is in).
+ * Returns the new segment's index, or -1 when less than min_split would
+ * move.
+ */
+long plan_rescue(struct plan *p, long idx, int owner);
+
 /* Give a segment back (its connection stopped); pos is kept. */
 void plan_drop(struct plan *p, long idx);
 
