@@ -7,10 +7,14 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "num.h"
@@ -175,6 +179,7 @@ static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 }
 
 static int check_operands(struct opts *o, struct haul_error *err);
+static int readable_file(const char *path);
 
 static int takes_arg(const struct cli_option *opt)
 {
@@ -241,9 +246,29 @@ int cli_parse(int argc, char **argv, struct opts *o, struct haul_error *err)
 		return haul_error_set(err, HAUL_EUSAGE, "--quiet and --verbose conflict");
 	if (o->no_journal && o->keep_journal)
 		return haul_error_set(err, HAUL_EUSAGE, "--no-journal and --keep-journal conflict");
+	if (o->cacert && !readable_file(o->cacert))
+		return haul_error_set(err, HAUL_EUSAGE, "--cacert %s: %s", o->cacert,
+				      errno == EISDIR ? "is a directory" : strerror(errno));
 	o->args = argv + optind;
 	o->nargs = argc - optind;
 	return check_operands(o, err);
+}
+
+/* A file that can be opened for reading (not a directory); errno if not. */
+static int readable_file(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+		close(fd);
+		errno = EISDIR;
+		return 0;
+	}
+	close(fd);
+	return 1;
 }
 
 /* What follows the options, by mode; options that belong to another mode. */

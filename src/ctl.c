@@ -51,6 +51,7 @@ struct ctl {
 	int fetching;                /* f is set up */
 	char *jpath;                 /* owned: FILE.haul */
 	uint64_t had;                /* bytes already on disk when we started */
+	uint64_t saved;              /* bytes the journal vouches for now */
 	double t0;
 };
 
@@ -102,7 +103,11 @@ static int on_checkpoint(void *ctx, struct haul_error *err)
 	if (!c->journaling)
 		return 0;
 	ret = store_sync(&c->store, err);
-	return ret ? ret : journal_commit(&c->journal, &c->blocks, err);
+	if (!ret)
+		ret = journal_commit(&c->journal, &c->blocks, err);
+	if (!ret)
+		c->saved = blocks_done_bytes(&c->blocks);
+	return ret;
 }
 
 /* Sleep ms, waking early when interrupted. 0, or HAUL_EINTR. */
@@ -320,7 +325,7 @@ static int resume(struct ctl *c, int have_part, struct haul_error *err)
 	ret = blocks_verify(&c->blocks, &c->store, &bad);
 	if (ret)
 		return haul_error_set(err, HAUL_EIO, "%s: %s", c->store.part_path, strerror(-ret));
-	c->had = blocks_done_bytes(&c->blocks);
+	c->had = c->saved = blocks_done_bytes(&c->blocks);
 	c->journaling = 1;
 	msg_note(c->m, "resuming %s: %" PRIu64 " of %" PRIu64 " bytes on disk, checked in %.2f s",
 		 c->store.path, c->had, r->size, clock_sec() - t);
@@ -519,7 +524,7 @@ static void summary(const struct ctl *c, uint64_t size)
 /* The download stopped short: say what is kept and how to go on. */
 static int stopped(struct ctl *c, int ret, struct haul_error *err)
 {
-	uint64_t done = blocks_done_bytes(&c->blocks);
+	uint64_t done = c->saved; /* what the journal vouches for, not more */
 	char *cause = err->msg;
 	const char *how = ret == HAUL_ECHANGED ? "--restart starts over"
 			  : ret == HAUL_EEXPIRED ? "run the command again with a fresh URL to resume"
@@ -738,7 +743,7 @@ int ctl_batch(const struct opts *o, const struct msg *m, volatile sig_atomic_t *
 int ctl_run(const struct opts *o, const struct msg *m, volatile sig_atomic_t *stop,
 	    const struct store_ops *ops, struct haul_error *err)
 {
-	struct refresh_cmd rc = { o->refresh_cmd, o->refresh_timeout_ms, o->output };
+	struct refresh_cmd rc = { o->refresh_cmd, o->refresh_timeout_ms, o->output, stop };
 	struct refresher rf = { refresh_cmd_fetch, &rc, "--refresh-cmd" };
 	struct download d = {
 		.url = o->url,

@@ -122,6 +122,7 @@ static void slot_check(struct slot *s)
 	rr.content_range = net_header(s->e, "Content-Range");
 	rr.content_encoding = net_header(s->e, "Content-Encoding");
 	rr.content_length = len;
+	rr.content_length_raw = net_header(s->e, "Content-Length");
 	rr.etag = net_header(s->e, "ETag");
 	rr.last_modified = net_header(s->e, "Last-Modified");
 	if (f->ranged)
@@ -324,6 +325,8 @@ static const char *why_failed(struct slot *s, int code, char *buf, size_t len)
 		snprintf(buf, len, "HTTP %ld", s->status);
 		return buf;
 	}
+	if (code == CURLE_OUT_OF_MEMORY)
+		return "the answer's headers were too large (over 100 KB), or memory ran out";
 	if (code != CURLE_OK)
 		return *s->errbuf ? s->errbuf : curl_easy_strerror((CURLcode)code);
 	return "the body ended early";
@@ -335,7 +338,8 @@ static int fail(struct slot *s, int code, int haul_code)
 	char buf[64], *safe = url_redact(f->url);
 	const char *why = why_failed(s, code, buf, sizeof(buf));
 
-	haul_error_set(&f->err, haul_code, "%s: %s", safe ? safe : "URL", why);
+	haul_error_set(&f->err, haul_code, "%s: %s%s", safe ? safe : "URL", why,
+		       http_curl_hint(code));
 	free(safe);
 	return haul_code;
 }

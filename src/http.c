@@ -106,6 +106,14 @@ enum range_check http_check_range(const struct range_response *r, uint64_t first
 		return http_same_object(r, id) ? RANGE_IGNORED : RANGE_CHANGED;
 	if (r->status != 206)
 		return RANGE_NOT_SUCCESS;
+	if (r->content_length_raw) {
+		/* A length that is no number, or past 2^63, is a hostile answer. */
+		uint64_t len;
+		const char *p = r->content_length_raw;
+
+		if (num_scan_u64(&p, &len) != NUM_OK || *p || len > (uint64_t)INT64_MAX)
+			return RANGE_MISMATCH;
+	}
 	if (!http_same_object(r, id))
 		return RANGE_CHANGED;
 	if (r->content_encoding && *r->content_encoding &&
@@ -169,6 +177,14 @@ enum outcome http_classify(const struct xfer_result *x)
 	case RANGE_ENCODED:
 		return OUTCOME_FAILED;
 	case RANGE_NOT_SUCCESS:
+		if (!x->status) {
+			/* No HTTP answer at all. Garbage where a status line should
+			 * be (libcurl: "HTTP/0.9") comes from a connection that a
+			 * broken answer left dirty: worth another try. */
+			if (x->curl_code == CURLE_UNSUPPORTED_PROTOCOL)
+				return OUTCOME_RETRY;
+			return classify_curl(x->curl_code);
+		}
 		if (expiry_answer_says_expired(x->status, x->body, x->body_len, x->past_deadline,
 					       x->url_worked))
 			return OUTCOME_EXPIRED;
@@ -181,6 +197,20 @@ enum outcome http_classify(const struct xfer_result *x)
 	if (x->status >= 300)
 		return classify_status(x->status);
 	return x->complete ? OUTCOME_DONE : OUTCOME_RETRY;
+}
+
+int http_transient(int curl_code, long status)
+{
+	if (curl_code != CURLE_OK)
+		return classify_curl(curl_code) == OUTCOME_RETRY;
+	return status >= 300 && classify_status(status) == OUTCOME_RETRY;
+}
+
+const char *http_curl_hint(int curl_code)
+{
+	if (curl_code == CURLE_PEER_FAILED_VERIFICATION)
+		return " (--cacert FILE trusts another CA; --insecure skips the check)";
+	return "";
 }
 
 const char *http_outcome_name(enum outcome o)

@@ -47,7 +47,8 @@ struct range_response {
 	long status;
 	const char *content_range;    /* NULL when absent */
 	const char *content_encoding; /* NULL when absent */
-	int64_t content_length;       /* -1 when absent */
+	int64_t content_length;       /* -1 when absent or unparsable */
+	const char *content_length_raw; /* the header as sent, NULL when absent */
 	const char *etag;             /* NULL when absent */
 	const char *last_modified;    /* NULL when absent */
 };
@@ -93,6 +94,17 @@ struct xfer_result {
 };
 
 enum outcome http_classify(const struct xfer_result *x);
+
+/* Is a request that failed with this CURLcode, or answered this status,
+ * worth repeating (a reset, a timeout, 408, 429, 5xx)? 1 or 0. */
+int http_transient(int curl_code, long status);
+
+/*
+ * What the user can do about a libcurl failure, to follow its message: ""
+ * for most, a pointer to --cacert/--insecure for a certificate that could
+ * not be verified. Static storage.
+ */
+const char *http_curl_hint(int curl_code);
 
 const char *http_outcome_name(enum outcome o);
 

@@ -164,7 +164,7 @@ long plan_rescue(struct plan *p, long idx, int owner)
 		return -1;
 	cut = align_up(p->segs[idx].pos + 1, p->align);
 	end = p->segs[idx].end;
-	if (cut >= end || end - cut < p->min_split || plan_grow(p))
+	if (cut >= end || plan_grow(p))
 		return -1;
 	p->segs[idx].end = cut;
 	return plan_add(p, cut, end, owner);

@@ -60,8 +60,10 @@ long plan_take(struct plan *p, int owner);
 /*
  * Take over most of segment idx for owner: everything from the first block
  * boundary after pos (the current owner finishes the block it is in).
- * Returns the new segment's index, or -1 when less than min_split would
- * move.
+ * Returns the new segment's index, or -1 when not even one block would
+ * move. min_split does not apply: it keeps healthy connections from
+ * splitting hairs, while a connection several times slower than the rest
+ * is worth relieving of every block it has not started.
  */
 long plan_rescue(struct plan *p, long idx, int owner);
 

@@ -9,9 +9,14 @@
 
 #include <time.h>
 
+#include <poll.h>
+
+#include "clock.h"
 #include "expiry.h"
 #include "http.h"
+#include "num.h"
 #include "probe.h"
+#include "retry.h"
 #include "url.h"
 
 /* How much of an error answer is kept to tell an expired URL. */
@@ -22,6 +27,7 @@ struct sink {
 	CURL *e;       /* borrowed */
 	long status;   /* 0 until the first body byte */
 	int stopped;   /* we aborted a 200: the server is sending everything */
+	int hostile;   /* we aborted: an impossible Content-Length */
 	size_t len;    /* bytes of an error answer kept in body */
 	char body[PROBE_BODY_MAX];
 };
@@ -44,8 +50,17 @@ static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 	size_t n = size * nmemb, take;
 
-	if (!s->status)
+	if (!s->status) {
+		const char *cl = net_header(s->e, "Content-Length");
+		uint64_t len;
+
 		curl_easy_getinfo(s->e, CURLINFO_RESPONSE_CODE, &s->status);
+		/* A length that is no number, or past 2^63: a hostile answer. */
+		if (cl && (num_parse_u64(cl, &len) != NUM_OK || len > (uint64_t)INT64_MAX)) {
+			s->hostile = 1;
+			return CURL_WRITEFUNC_ERROR;
+		}
+	}
 	if (s->status == 200) {
 		/* The headers told us what we need; do not fetch the object. */
 		s->stopped = 1;
@@ -85,9 +100,13 @@ static int failed(struct haul_error *err, int curl_code, const char *errbuf, con
 
 	if (curl_code == CURLE_ABORTED_BY_CALLBACK)
 		ret = haul_error_set(err, HAUL_EINTR, "interrupted");
+	else if (curl_code == CURLE_OUT_OF_MEMORY)
+		ret = haul_error_set(err, HAUL_ENET, "%s: the answer's headers were too large "
+				     "(over 100 KB), or memory ran out", safe ? safe : "URL");
 	else
-		ret = haul_error_set(err, HAUL_ENET, "%s: %s", safe ? safe : "URL",
-				     *errbuf ? errbuf : curl_easy_strerror((CURLcode)curl_code));
+		ret = haul_error_set(err, HAUL_ENET, "%s: %s%s", safe ? safe : "URL",
+				     *errbuf ? errbuf : curl_easy_strerror((CURLcode)curl_code),
+				     http_curl_hint(curl_code));
 	free(safe);
 	return ret;
 }
@@ -155,9 +174,12 @@ static int probe_head(struct net *n, const char *url, volatile sig_atomic_t *sto
 	return code ? haul_error_set(err, HAUL_EFAIL, "out of memory") : 0;
 }
 
-/* GET url with Range: bytes=0-0. */
+/*
+ * GET url with Range: bytes=0-0. On a failure worth repeating, *again is
+ * set, with the server's Retry-After in *after_ms.
+ */
 static int probe_get(struct net *n, const char *url, volatile sig_atomic_t *stop,
-		     struct remote *r, struct haul_error *err)
+		     struct remote *r, int *again, uint64_t *after_ms, struct haul_error *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct sink s = { .len = 0 };
@@ -175,11 +197,24 @@ static int probe_get(struct net *n, const char *url, volatile sig_atomic_t *stop
 	curl_easy_setopt(s.e, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(s.e, CURLOPT_ERRORBUFFER, errbuf);
 	code = net_perform(n, s.e, stop);
+	if (s.hostile) {
+		char *safe = url_redact(url);
+
+		ret = haul_error_set(err, HAUL_ENET, "%s: the server announced an impossible "
+				     "Content-Length", safe ? safe : "URL");
+		free(safe);
+		goto out;
+	}
 	if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && s.stopped)) {
+		*again = http_transient(code, 0);
 		ret = failed(err, code, errbuf, url);
 		goto out;
 	}
 	curl_easy_getinfo(s.e, CURLINFO_RESPONSE_CODE, &status);
+	if (http_transient(CURLE_OK, status)) {
+		*again = 1;
+		retry_after_parse(net_header(s.e, "Retry-After"), (int64_t)time(NULL), after_ms);
+	}
 	r->method = "GET";
 	if (status == 206) {
 		if (http_parse_content_range(net_header(s.e, "Content-Range"), &cr) != 0 ||
@@ -217,8 +252,10 @@ out:
 	return ret;
 }
 
-int probe_run(struct net *n, const char *url, const char *head_url,
-	      volatile sig_atomic_t *stop, struct remote *r, struct haul_error *err)
+/* One probe: HEAD, then the ranged GET when HEAD gives no answer. */
+static int probe_once(struct net *n, const char *url, const char *head_url,
+		      volatile sig_atomic_t *stop, struct remote *r, int *again,
+		      uint64_t *after_ms, struct haul_error *err)
 {
 	long status;
 	int ret;
@@ -229,5 +266,32 @@ int probe_run(struct net *n, const char *url, const char *head_url,
 	/* The object is gone: a GET will not find it either. */
 	if (!head_url && (status == 404 || status == 410))
 		return refused(err, status, url, NULL);
-	return probe_get(n, url, stop, r, err);
+	return probe_get(n, url, stop, r, again, after_ms, err);
+}
+
+int probe_run(struct net *n, const char *url, const char *head_url,
+	      volatile sig_atomic_t *stop, struct remote *r, struct haul_error *err)
+{
+	uint64_t rnd = clock_ms() ^ 0x5bd1e995u, after, until;
+	unsigned tries = n->o->retries ? (unsigned)n->o->retries : 1;
+	int ret = 0, again;
+
+	uint64_t t0 = clock_ms();
+
+	for (unsigned i = 1; i <= tries; i++) {
+		again = 0;
+		after = 0;
+		remote_release(r);
+		ret = probe_once(n, url, head_url, stop, r, &again, &after, err);
+		if (!ret || !again || i == tries || clock_ms() - t0 >= n->o->retry_max_ms)
+			break;
+		/* The same policy as the transfers: full jitter, Retry-After. */
+		until = clock_ms() + retry_delay(i, after, retry_random(&rnd));
+		while (clock_ms() < until) {
+			if (stop && *stop)
+				return haul_error_set(err, HAUL_EINTR, "interrupted");
+			poll(NULL, 0, 50);
+		}
+	}
+	return ret;
 }

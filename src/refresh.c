@@ -98,12 +98,16 @@ int refresh_parse_output(const char *text, size_t len, char **get, char **head,
 		if (*c == ' ' || *c == '\t' || (unsigned char)*c < 0x20)
 			return haul_error_set(err, HAUL_EEXPIRED,
 					      "the refresh output is not a URL (it has spaces)");
-	if (strncasecmp(line, "http://", 7) != 0 && strncasecmp(line, "https://", 8) != 0)
+	/* The output is not NUL-terminated: compare within the line only. */
+	if (!(line_end - line >= 7 && strncasecmp(line, "http://", 7) == 0) &&
+	    !(line_end - line >= 8 && strncasecmp(line, "https://", 8) == 0))
 		return haul_error_set(err, HAUL_EEXPIRED,
 				      "the refresh output is not an http:// or https:// URL");
 	*get = strndup(line, (size_t)(line_end - line));
 	return *get ? 0 : haul_error_set(err, HAUL_EFAIL, "out of memory");
 }
+
+static void child(const char *cmd, int out_fd, const char *output) __attribute__((noreturn));
 
 static void child(const char *cmd, int out_fd, const char *output)
 {
@@ -139,13 +143,13 @@ static int reap(pid_t pid, uint64_t deadline_ms, int *status)
 	}
 }
 
-int refresh_run(const char *cmd, uint64_t timeout_ms, const char *output, char **out,
-		size_t *len, struct haul_error *err)
+int refresh_run(const char *cmd, uint64_t timeout_ms, const char *output,
+		volatile sig_atomic_t *stop, char **out, size_t *len, struct haul_error *err)
 {
 	uint64_t deadline = clock_ms() + timeout_ms;
 	char *buf = malloc(REFRESH_OUTPUT_MAX + 2);
 	size_t got = 0;
-	int fds[2], status = 0, too_much = 0, timed_out = 0;
+	int fds[2], status = 0, too_much = 0, timed_out = 0, stopped = 0;
 	pid_t pid;
 
 	*out = NULL;
@@ -175,7 +179,11 @@ int refresh_run(const char *cmd, uint64_t timeout_ms, const char *output, char *
 			timed_out = 1;
 			break;
 		}
-		if (poll(&pfd, 1, (int)(deadline - now)) < 0) {
+		if (stop && *stop) {
+			stopped = 1;
+			break;
+		}
+		if (poll(&pfd, 1, deadline - now < 100 ? (int)(deadline - now) : 100) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -194,8 +202,13 @@ int refresh_run(const char *cmd, uint64_t timeout_ms, const char *output, char *
 		}
 	}
 	close(fds[0]);
-	if (reap(pid, timed_out || too_much ? clock_ms() : deadline, &status) > 0 && !too_much)
+	if (reap(pid, timed_out || too_much || stopped ? clock_ms() : deadline, &status) > 0 &&
+	    !too_much && !stopped)
 		timed_out = 1;
+	if (stopped) {
+		free(buf);
+		return haul_error_set(err, HAUL_EINTR, "interrupted");
+	}
 	if (timed_out || too_much || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		free(buf);
 		if (timed_out)
@@ -228,7 +241,7 @@ int refresh_cmd_fetch(void *ctx, char **get, char **head, struct haul_error *err
 	int ret;
 
 	*get = *head = NULL;
-	ret = refresh_run(rc->cmd, rc->timeout_ms, rc->output, &out, &len, err);
+	ret = refresh_run(rc->cmd, rc->timeout_ms, rc->output, rc->stop, &out, &len, err);
 	if (ret)
 		return ret;
 	ret = refresh_parse_output(out, len, get, head, err);

@@ -38,6 +38,7 @@ struct refresh_cmd {
 	const char *cmd;        /* borrowed */
 	uint64_t timeout_ms;
 	const char *output;     /* borrowed: the file being downloaded, for $HAUL_OUTPUT */
+	volatile sig_atomic_t *stop; /* borrowed: SIGINT/SIGTERM end the command */
 };
 
 /* The refresher's fetch for a struct refresh_cmd ctx. */
@@ -46,10 +47,11 @@ int refresh_cmd_fetch(void *ctx, char **get, char **head, struct haul_error *err
 /*
  * Run cmd with "sh -c", its standard output captured (at most
  * REFRESH_OUTPUT_MAX bytes), its standard error passed through, killed after
- * timeout_ms. HAUL_OUTPUT is set to output in its environment. Returns 0
- * with *out malloced (NUL-terminated, *len bytes), or HAUL_EEXPIRED.
+ * timeout_ms, or at once when *stop is raised (HAUL_EINTR). HAUL_OUTPUT is
+ * set to output in its environment. Returns 0 with *out malloced
+ * (NUL-terminated, *len bytes), or HAUL_EEXPIRED.
  */
-int refresh_run(const char *cmd, uint64_t timeout_ms, const char *output, char **out,
-		size_t *len, struct haul_error *err);
+int refresh_run(const char *cmd, uint64_t timeout_ms, const char *output,
+		volatile sig_atomic_t *stop, char **out, size_t *len, struct haul_error *err);
 
 #endif

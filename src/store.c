@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -139,6 +140,24 @@ int store_open_part(struct store *st, int resume, struct haul_error *err)
 	return 0;
 }
 
+/*
+ * Is there room for the file to grow to size? Checked before fallocate,
+ * which some file systems lack (the ftruncate fallback reserves nothing).
+ * When the free space cannot be read, say yes: fallocate will tell.
+ */
+static int enough_space(int fd, uint64_t size)
+{
+	struct statvfs vfs;
+	struct stat sb;
+	uint64_t have, need;
+
+	if (fstatvfs(fd, &vfs) != 0 || fstat(fd, &sb) != 0 || !vfs.f_frsize)
+		return 1;
+	have = (uint64_t)sb.st_blocks * 512;
+	need = size > have ? size - have : 0;
+	return need / vfs.f_frsize <= (uint64_t)vfs.f_bavail;
+}
+
 int store_preallocate(struct store *st, uint64_t size, struct haul_error *err)
 {
 	if (size == 0)
@@ -146,6 +165,11 @@ int store_preallocate(struct store *st, uint64_t size, struct haul_error *err)
 	if (size > (uint64_t)INT64_MAX)
 		return haul_error_set(err, HAUL_EIO, "%s: size %llu is too large", st->part_path,
 				      (unsigned long long)size);
+	if (!enough_space(st->fd, size)) {
+		errno = ENOSPC;
+		return haul_error_set(err, HAUL_EIO, "%s: not enough space for %llu bytes: %s",
+				      st->part_path, (unsigned long long)size, strerror(errno));
+	}
 	if (st->ops->fallocate(st->fd, (off_t)size) != 0) {
 		if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG)
 			return haul_error_set(err, HAUL_EIO,

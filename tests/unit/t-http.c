@@ -80,7 +80,9 @@ static void range_checks(void)
 {
 	struct identity id = { 1000, "\"abc\"", "Sun, 22 Nov 2026 08:00:00 GMT" };
 	struct identity noetag = { 1000, NULL, "Sun, 22 Nov 2026 08:00:00 GMT" };
-	struct range_response r = { 206, "bytes 100-199/1000", NULL, 100, "\"abc\"", NULL };
+	struct range_response r = { .status = 206, .content_range = "bytes 100-199/1000",
+				    .content_length = 100, .content_length_raw = "100",
+				    .etag = "\"abc\"" };
 
 	ok(http_check_range(&r, 100, 199, &id) == RANGE_OK, "206 with the exact range is OK");
 	ok(http_check_range(&r, 100, 200, &id) == RANGE_MISMATCH, "other last byte: mismatch");
@@ -91,7 +93,15 @@ static void range_checks(void)
 	r.content_length = 99;
 	ok(http_check_range(&r, 100, 199, &id) == RANGE_MISMATCH, "wrong Content-Length: mismatch");
 	r.content_length = -1;
+	r.content_length_raw = NULL;
 	ok(http_check_range(&r, 100, 199, &id) == RANGE_OK, "no Content-Length is fine");
+	r.content_length_raw = "99999999999999999999";
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_MISMATCH, "a Content-Length past 2^64");
+	r.content_length_raw = "9223372036854775808";
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_MISMATCH, "a Content-Length of 2^63");
+	r.content_length_raw = "-5";
+	ok(http_check_range(&r, 100, 199, &id) == RANGE_MISMATCH, "a negative Content-Length");
+	r.content_length_raw = NULL;
 	r.content_range = NULL;
 	ok(http_check_range(&r, 100, 199, &id) == RANGE_MISMATCH, "206 without Content-Range");
 	r.content_range = "bytes 100-199/*";
@@ -153,6 +163,12 @@ static void classify(void)
 		{ { CURLE_OK, 408, RANGE_NOT_SUCCESS, 0 }, OUTCOME_RETRY, "408" },
 		{ { CURLE_TOO_MANY_REDIRECTS, 302, RANGE_NOT_SUCCESS, 0 }, OUTCOME_REFUSED,
 		  "redirect loop ends on a 3xx" },
+		{ { CURLE_UNSUPPORTED_PROTOCOL, 0, RANGE_NOT_SUCCESS, 0 }, OUTCOME_RETRY,
+		  "garbage instead of a status line (a dirty reused connection)" },
+		{ { CURLE_UNSUPPORTED_PROTOCOL, 302, RANGE_NOT_SUCCESS, 0 }, OUTCOME_REFUSED,
+		  "a redirect to another protocol" },
+		{ { CURLE_RECV_ERROR, 0, RANGE_NOT_SUCCESS, 0 }, OUTCOME_RETRY,
+		  "a reset before any answer" },
 		{ { CURLE_UNSUPPORTED_PROTOCOL, 0, RANGE_OK, 0 }, OUTCOME_FAILED, "bad protocol" },
 		{ { CURLE_PEER_FAILED_VERIFICATION, 0, RANGE_OK, 0 }, OUTCOME_FAILED,
 		  "TLS verification failure" },

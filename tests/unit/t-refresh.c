@@ -65,6 +65,15 @@ static void parsing(void)
 	refuses("[\"https://h/u?secret\"]", 0, "not an http", "a JSON array");
 	refuses("ftp://h/u?secret", 0, "not an http", "another scheme");
 	refuses("https://h/a\0secret", 18, "NUL", "a NUL byte");
+	{
+		/* Found by fuzz-refresh: a short line at the very end of the
+		 * output (not NUL-terminated) was compared past its end. */
+		char *five = malloc(5);
+
+		memcpy(five, "http:", 5);
+		refuses(five, 5, "not an http", "\"http:\" with nothing after it");
+		free(five);
+	}
 }
 
 static void running(void)
@@ -76,29 +85,37 @@ static void running(void)
 	int r;
 
 	haul_error_init(&err);
-	r = refresh_run("echo https://h/x", 5000, NULL, &out, &len, &err);
+	r = refresh_run("echo https://h/x", 5000, NULL, NULL, &out, &len, &err);
 	ok(r == 0 && out && strcmp(out, "https://h/x\n") == 0 && len == 12, "runs a command");
 	free(out);
-	r = refresh_run("printf %s \"$HAUL_OUTPUT\"", 5000, "dir/file.bin", &out, &len, &err);
+	r = refresh_run("printf %s \"$HAUL_OUTPUT\"", 5000, "dir/file.bin", NULL, &out, &len, &err);
 	ok(r == 0 && out && strcmp(out, "dir/file.bin") == 0, "$HAUL_OUTPUT names the file");
 	free(out);
-	r = refresh_run("echo secret; exit 3", 5000, NULL, &out, &len, &err);
+	r = refresh_run("echo secret; exit 3", 5000, NULL, NULL, &out, &len, &err);
 	ok(r == HAUL_EEXPIRED && !out && strstr(err.msg, "exit status 3") && !strstr(err.msg, "secret"),
 	   "a failing command: its exit status, not its output");
 	t = clock_sec();
-	r = refresh_run("sleep 10", 300, NULL, &out, &len, &err);
+	r = refresh_run("sleep 10", 300, NULL, NULL, &out, &len, &err);
 	ok(r == HAUL_EEXPIRED && strstr(err.msg, "within 300 ms") && clock_sec() - t < 3,
 	   "a command past its time limit is killed (%.2f s)", clock_sec() - t);
 	t = clock_sec();
-	r = refresh_run("sleep 10 & echo https://h/x", 300, NULL, &out, &len, &err);
+	r = refresh_run("sleep 10 & echo https://h/x", 300, NULL, NULL, &out, &len, &err);
 	ok(clock_sec() - t < 3, "a background child holding stdout does not hang haul (%.2f s)",
 	   clock_sec() - t);
 	free(out);
 	out = NULL;
-	r = refresh_run("head -c 70000 /dev/zero | tr '\\0' a", 5000, NULL, &out, &len, &err);
+	r = refresh_run("head -c 70000 /dev/zero | tr '\\0' a", 5000, NULL, NULL, &out, &len, &err);
 	ok(r == HAUL_EEXPIRED && strstr(err.msg, "more than"), "output over 64 KiB is refused");
-	r = refresh_run("kill -9 $$", 5000, NULL, &out, &len, &err);
+	r = refresh_run("kill -9 $$", 5000, NULL, NULL, &out, &len, &err);
 	ok(r == HAUL_EEXPIRED && strstr(err.msg, "signal 9"), "a command killed by a signal");
+	{
+		volatile sig_atomic_t stop = 1;
+
+		t = clock_sec();
+		r = refresh_run("sleep 10", 5000, NULL, &stop, &out, &len, &err);
+		ok(r == HAUL_EINTR && clock_sec() - t < 2,
+		   "an interrupt ends a running refresh command at once");
+	}
 	haul_error_release(&err);
 }
 

@@ -83,15 +83,19 @@ static void rescue(void)
 	struct plan p;
 	long a, r;
 
-	plan_init(&p, 16 * M, &whole, 1, 1, M, M);
+	plan_init(&p, 16 * M, &whole, 1, 1, 8 * M, M);
 	a = plan_take(&p, 0);
 	p.segs[a].pos = 3 * M + 5;
 	r = plan_rescue(&p, a, 1);
 	ok(r >= 0 && p.segs[r].start == 4 * M && p.segs[r].end == 16 * M && p.segs[a].end == 4 * M,
 	   "rescue: the slow connection keeps its current block, the rest moves");
 	ok(p.segs[r].owner == 1, "... to the rescuer");
-	p.segs[r].pos = 15 * M + 1;
-	ok(plan_rescue(&p, r, 2) == -1, "no rescue of less than min_split");
+	p.segs[r].pos = 14 * M + 1;
+	a = plan_rescue(&p, r, 2);
+	ok(a >= 0 && p.segs[a].start == 15 * M && p.segs[a].end == 16 * M,
+	   "a rescue may move less than min_split: one block");
+	p.segs[a].pos = 15 * M + 1;
+	ok(plan_rescue(&p, a, 3) == -1, "no rescue inside the last block");
 	plan_release(&p);
 }
 
