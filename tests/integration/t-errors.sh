@@ -17,16 +17,21 @@ expect() {
 }
 
 expect 4 "404" -o "$T/out/a" "$ORIGIN/missing.bin"
+test "$(grep -c '/missing.bin' "$ORIGIN_LOG")" -le 1
+ok $? "... at once: no request was repeated"
 test ! -e "$T/out/a" && test ! -e "$T/out/a.part"
 ok $? "... no file and no .part left"
 expect 4 "410 on every request" -o "$T/out/b" "$ORIGIN/f.bin?status=410"
-expect 3 "500 on every request (retried, then given up)" -o "$T/out/c" "$ORIGIN/f.bin?status=500"
+log_reset
+expect 3 "500 on every request (retried, then given up)" --retries 3 -o "$T/out/c" \
+	"$ORIGIN/f.bin?status=500"
+is "$(grep -c '"method":"GET"' "$ORIGIN_LOG")" 3 "... after exactly 3 tries (--retries 3)"
 test ! -e "$T/out/c.part"
 ok $? "... no .part left"
 
 # Nothing listens on a port we just found free.
 port=$("$PYTHON3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-expect 3 "connection refused" -o "$T/out/d" "http://127.0.0.1:$port/f.bin"
+expect 3 "connection refused" --retries 2 -o "$T/out/d" "http://127.0.0.1:$port/f.bin"
 
 expect 2 "unsupported scheme" -o "$T/out/e" "ftp://127.0.0.1/f.bin"
 expect 2 "empty URL" -o "$T/out/e" ""

@@ -1,7 +1,8 @@
 #!/bin/sh
 # N connections are really used at once (read from the origin's log, not
 # from timing), connections are reused between ranges, and a connection
-# that finishes early takes over part of a slow one's range.
+# that finishes early takes over part of a slow one's range, or all of it
+# but the block in flight when the slow one is far slower.
 . "$HAUL_SRCDIR/tests/lib/common.sh"
 
 mkdir "$T/root" "$T/out"
@@ -39,5 +40,21 @@ awk -v half=4194304 '/"method":"GET"/ && match($0, /"range":"bytes=[0-9]+/) {
 ok $? "... a request took over the back of the slow range"
 test "$conns" -lt "$reqs"
 ok $? "... $reqs requests over $conns connections: connections are reused"
+
+# A connection far slower than the rest gives up its range even when no
+# halving is allowed (-k 4M: two 4 MiB ranges, nothing to split): after it
+# has run a while, the fast connection takes over every block of the slow
+# range but the one in flight.
+log_reset
+run_haul -v -n 2 -k 4M -o "$T/out/rescue" "$ORIGIN/f.bin?slowfirst=262144"
+is "$rc" 0 "a slow connection and min-split 4M: exit 0"
+same "$T/out/rescue" "$T/root/f.bin" "... byte-identical"
+grep -q 'takes over bytes [0-9]*-4194303 from a slow connection' "$T/err"
+ok $? "... the fast connection took over the slow one's remaining blocks"
+awk '/"method":"GET"/ && match($0, /"range":"bytes=[0-9]+-4194303"/) {
+	s = substr($0, RSTART + 15, RLENGTH - 15) + 0
+	if (s > 0 && s % 1048576 == 0) found = 1 } END { exit !found }' "$ORIGIN_LOG"
+ok $? "... with a request for them starting on a block boundary"
+is "$(logstat get)" 3 "... three GETs in all: nothing fetched twice"
 
 tap_done

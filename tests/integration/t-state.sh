@@ -93,6 +93,20 @@ is "$rc" 5 "a symlink in place of the journal: exit 5"
 is "$(cat "$T/victim")" precious "... its target is untouched"
 rm "$out.haul"
 
+# Two SIGINTs in a row: the second ends haul at once; what is on disk still
+# resumes to the same bytes.
+rm -f "$out" "$out.part" "$out.haul"
+"$HAUL" -q -n 4 -o "$out" "$url" 2>/dev/null &
+p=$!
+sleep 1
+kill -INT $p
+kill -INT $p
+wait $p
+is $? 7 "two SIGINTs: exit 7"
+run_haul -q -n 4 -o "$out" "$url"
+is "$rc" 0 "... the same command finishes"
+same "$out" "$T/root/f.bin" "... byte-identical"
+
 # A complete file is not downloaded again.
 rm -f "$out" "$out.part" "$out.haul"
 run_haul -q -n 4 -o "$out" "$ORIGIN/f.bin"
@@ -132,8 +146,11 @@ is "$(stat -c %a "$out.haul")" 600 "... mode 0600"
 rm -f "$out" "$out.haul"
 "$HAUL" -q -n 4 --no-journal -o "$out" "$url" 2>"$T/err" &
 p=$!
-sleep 0.5
-test ! -e "$out.haul"
+# Wait (bounded) until the download is under way: the .part exists.
+i=0
+while [ ! -e "$out.part" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 0.3
+test -e "$out.part" && test ! -e "$out.haul"
 ok $? "--no-journal writes no journal"
 kill -INT $p
 wait $p

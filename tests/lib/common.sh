@@ -29,7 +29,7 @@ mkdata() {
 # sets ORIGIN (http://127.0.0.1:PORT) and ORIGIN_LOG. Waits at most 10 s.
 origin_start() {
 	ORIGIN_LOG=$T/origin.log
-	rm -f "$T/origin.port"
+	rm -f "$T/origin.port" "$T/origin.port2"
 	root=$1; shift
 	"$PYTHON3" "$HAUL_SRCDIR/tests/lib/origin.py" --root "$root" --port-file "$T/origin.port" \
 		--log "$ORIGIN_LOG" "$@" 2>"$T/origin.err" &
@@ -44,6 +44,16 @@ origin_start() {
 		sleep 0.05
 	done
 	ORIGIN=http://127.0.0.1:$(cat "$T/origin.port")
+	# With --host2 ADDR, a second listener (the redirect target).
+	[ -s "$T/origin.port2" ] && ORIGIN_PORT2=$(cat "$T/origin.port2")
+	return 0
+}
+
+# origin_stop: stop the test origin (to start another one).
+origin_stop() {
+	[ -n "$ORIGIN_PID" ] && kill "$ORIGIN_PID" 2>/dev/null && wait "$ORIGIN_PID" 2>/dev/null
+	ORIGIN_PID=
+	return 0
 }
 
 # api_start [MOCKAPI OPTIONS]: start tests/lib/mockapi.py (the Sutro and

@@ -8,6 +8,31 @@ dropafter, delay, nohead, norange, noranges_header, nolength, noetag, nolm,
 status). With --sign-key it answers only presigned URLs, like a bucket:
 see signing.py.
 
+FAULTS, also per request from the query (seed=N makes random ones
+replayable: the same seed and request number give the same draw):
+  droprate=P      after each 64 KiB of body, close the connection with
+                  probability P
+  stallafter=B&stallfor=S   after B body bytes, send nothing for S seconds
+  dropafter=B     send only B body bytes, then close
+  short=N         send N bytes fewer than Content-Length, then close
+                  (with shortrate=P: for a fraction P of the answers)
+  long=N          send N bytes more than Content-Length, then close
+  fail=CODE&failfirst=N     the first N requests for the URL get CODE
+  fail=CODE&failrate=P      each request gets CODE with probability P
+  retryafter=V    with fail=: a Retry-After header (seconds or a date)
+  failmethod=M    with fail=: only requests with method M (GET, HEAD)
+  badrange=1      Content-Range one byte off
+  ignorerangeafter=N        honour Range for the first N requests, then 200
+  gzip=1          Content-Encoding: gzip on ranges (the body is raw)
+  redirect=1      302 to the same path on the --host2 listener
+  hugelen=1       Content-Length: 99999999999999999999
+  bigheader=N     a header line of N bytes
+  bigetag=N       an ETag of N characters
+
+With --tls CERT KEY it speaks HTTPS. A request in absolute form (the way a
+client talks to an HTTP proxy) is served like any other and logged with
+"absolute": true, so the origin doubles as a proxy for any host name.
+
 Every finished request is appended as one JSON object per line to --log.
 
 Standard library only.
@@ -20,11 +45,13 @@ import http.server
 import itertools
 import json
 import os
+import random
 import re
 import select
 import signal
 import socket
 import socketserver
+import ssl
 import stat
 import sys
 import threading
@@ -35,6 +62,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import signing  # noqa: E402  (tests/lib/signing.py)
 
+FAULT_CHUNK = 64 << 10       # drop decisions are made per 64 KiB
 HASH_CHUNK = 1 << 20          # 1 MiB reads while computing the MD5 ETag
 PLAIN_CHUNK = 1 << 20         # read size for unthrottled chunked bodies
 SENDFILE_MAX = 1 << 26        # upper bound per os.sendfile() call
@@ -285,6 +313,11 @@ class OriginServer(http.server.ThreadingHTTPServer):
         self.etags = EtagCache()
         self._conn_ids = itertools.count(1)
         self._conn_lock = threading.Lock()
+        self._req_no = itertools.count(1)
+        self._path_counts = {}
+        self.other = None  # (host, port) of the second listener, for redirects
+        self.sign_key = None
+        self.sign_optional = False
         super().__init__(address, OriginHandler)
 
     def server_bind(self):
@@ -296,6 +329,16 @@ class OriginServer(http.server.ThreadingHTTPServer):
     def next_conn_id(self):
         with self._conn_lock:
             return next(self._conn_ids)
+
+    def next_request_no(self):
+        with self._conn_lock:
+            return next(self._req_no)
+
+    def count_path(self, key):
+        """How many times key has been counted, this time included."""
+        with self._conn_lock:
+            self._path_counts[key] = self._path_counts.get(key, 0) + 1
+            return self._path_counts[key]
 
     def handle_error(self, request, client_address):
         exc = sys.exc_info()[1]
@@ -350,8 +393,10 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
 
     def _run(self, body_fn):
         raw_path = self.path
-        # Absolute-form request targets: keep only path + query.
-        if "://" in raw_path.split("?", 1)[0]:
+        # Absolute-form request targets (what a client sends to an HTTP
+        # proxy): keep only path + query, and log that it came that way.
+        absolute = "://" in raw_path.split("?", 1)[0]
+        if absolute:
             parts = urllib.parse.urlsplit(raw_path)
             raw_path = parts.path + ("?" + parts.query if parts.query else "")
         raw_path = raw_path.split("#", 1)[0]
@@ -362,6 +407,9 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         self.is_head = self.command == "HEAD"
         self.rec = {
             "conn": self.conn_id,
+            "host": self.server.server_address[0],
+            "absolute": absolute,
+            "host_header": self.headers.get("Host"),
             "method": self.command,
             "path": self.req_path,
             "query": query,
@@ -459,10 +507,52 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         self._simple(403, body)
         return False
 
+    # ---- fault modes (see FAULTS in the module comment) -------------------
+
+    def _rng(self):
+        """A random source for this request: the same for the same seed
+        and the same request number, so faults can be replayed."""
+        seed = opt_int(self.opts, "seed") or 0
+        return random.Random(seed * 1000003 + self.server.next_request_no())
+
+    def _fault_answer(self):
+        """Answers that replace the object's: errors, redirects. True when
+        one was sent."""
+        opts = self.opts
+        code = opt_int(opts, "fail")
+        only = opts.get("failmethod")
+        if code and (not only or only == self.command):
+            n_first = opt_int(opts, "failfirst")
+            rate = opt_float(opts, "failrate")
+            hit = False
+            if n_first is not None:
+                key = self.req_path + "?" + self.req_query + "#fail"
+                hit = self.server.count_path(key) <= n_first
+            elif rate is not None:
+                hit = self._rng().random() < rate
+            if hit:
+                extra = []
+                ra = opts.get("retryafter")
+                if ra:
+                    extra.append(("Retry-After", ra))
+                self._simple(code, ERROR_BODY, extra=extra)
+                return True
+        if opt_flag(opts, "redirect") and self.server.other is not None:
+            q = "&".join(kv for kv in self.req_query.split("&")
+                         if not kv.startswith("redirect="))
+            loc = "http://%s:%d%s%s" % (self.server.other[0], self.server.other[1],
+                                        urllib.parse.quote(self.req_path),
+                                        "?" + q if q else "")
+            self._simple(302, b"", extra=[("Location", loc)])
+            return True
+        return False
+
     def _serve(self):
         opts = self.opts
 
         if not self._signed():
+            return
+        if self._fault_answer():
             return
         status = opt_int(opts, "status")
         if status is not None and 100 <= status <= 999:
@@ -531,8 +621,14 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         lm = None if nolm else email.utils.formatdate(mtime, usegmt=True)
 
         base = [("Content-Type", "application/octet-stream")]
+        bigetag = opt_int(opts, "bigetag")
+        if bigetag:
+            etag = '"' + "e" * bigetag + '"'
         if etag is not None:
             base.append(("ETag", etag))
+        bigheader = opt_int(opts, "bigheader")
+        if bigheader:
+            base.append(("X-Haul-Padding", "p" * bigheader))
         if lm is not None:
             base.append(("Last-Modified", lm))
         ranges_honoured = not norange and not nolength
@@ -577,15 +673,27 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             self._serve_unknown_length(fh, size, base)
             return
 
+        after = opt_int(opts, "ignorerangeafter")
+        if rng is not None and after is not None and \
+                self.server.count_path(self.req_path + "?" + self.req_query +
+                                       "#ranges") > after:
+            rng = None  # the server stops honouring Range
+
         if rng is None:
             first, last, code = 0, size - 1, 200
             headers = base + [("Content-Length", str(size))]
         else:
             first, last = rng
             code = 206
+            shown = first + 1 if opt_flag(opts, "badrange") else first
             headers = base + [
-                ("Content-Range", "bytes %d-%d/%d" % (first, last, size)),
+                ("Content-Range", "bytes %d-%d/%d" % (shown, last, size)),
                 ("Content-Length", str(last - first + 1))]
+            if opt_flag(opts, "gzip"):
+                headers.append(("Content-Encoding", "gzip"))
+        if opt_flag(opts, "hugelen"):
+            headers = [h for h in headers if h[0] != "Content-Length"]
+            headers.append(("Content-Length", "99999999999999999999"))
         self._start(code, headers)
         if self.is_head:
             return
@@ -602,10 +710,24 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         # connection (a link that drops mid-response).
         dropafter = opt_int(opts, "dropafter")
         send = count if dropafter is None or dropafter >= count else dropafter
-        if rate is not None and rate > 0:
+        short = opt_int(opts, "short")
+        shortrate = opt_float(opts, "shortrate")
+        if short and (shortrate is None or self._rng().random() < shortrate):
+            send = max(0, count - short)
+        droprate = opt_float(opts, "droprate")
+        stallafter = opt_int(opts, "stallafter")
+        if droprate or stallafter is not None:
+            send = self._send_faulty(fh, first, send, rate, droprate or 0.0,
+                                     stallafter, opt_float(opts, "stallfor") or 0.0)
+        elif rate is not None and rate > 0:
             self._send_paced(fh, first, send, rate)
         else:
             self._send_file(fh, first, send)
+        extra = opt_int(opts, "long")
+        if extra and send == count:
+            self.connection.sendall(b"x" * extra)
+            self.rec["bytes"] += extra
+            send = count - 1  # close the connection below
         if send < count:
             self.rec["dropped"] = True
             self.close_connection = True
@@ -687,8 +809,39 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             pacer.account(len(data))
             off += len(data)
 
+    def _send_faulty(self, fh, first, count, rate, droprate, stallafter, stallfor):
+        """Send the body in 64 KiB pieces: after each, drop the connection
+        with probability droprate; once, after stallafter bytes, send
+        nothing for stallfor seconds. Returns the bytes sent."""
+        rng = self._rng()
+        pacer = self.pacer = Pacer(rate) if rate else None
+        fd = fh.fileno()
+        sent = 0
+        stalled = False
+        while sent < count:
+            if stallafter is not None and not stalled and sent >= stallafter:
+                stalled = True
+                time.sleep(stallfor)
+            n = min(FAULT_CHUNK, count - sent)
+            data = os.pread(fd, n, first + sent)
+            if not data:
+                break
+            if pacer:
+                pacer.wait(len(data))
+            self.connection.sendall(data)
+            self.rec["bytes"] += len(data)
+            if pacer:
+                pacer.account(len(data))
+            sent += len(data)
+            if sent < count and rng.random() < droprate:
+                break
+        return sent
+
     def _send_file(self, fh, first, count):
         sock = self.connection
+        if isinstance(sock, ssl.SSLSocket):
+            # sendfile() would bypass TLS: copy through the socket instead.
+            return self._send_copy(fh, first, count)
         sfd = sock.fileno()
         ffd = fh.fileno()
         done = 0
@@ -707,6 +860,16 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
                 raise ClientGone()
             done += n
             self.rec["bytes"] += n
+
+    def _send_copy(self, fh, first, count):
+        done = 0
+        while done < count:
+            data = os.pread(fh.fileno(), min(count - done, 1 << 20), first + done)
+            if not data:
+                raise ClientGone()
+            self.connection.sendall(data)
+            done += len(data)
+            self.rec["bytes"] += len(data)
 
 
 def base_without_type(headers):
@@ -735,8 +898,12 @@ def main(argv=None):
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--sign-key", default=None,
                     help="require presigned URLs (see signing.py)")
+    ap.add_argument("--host2", default=None,
+                    help="also listen on this address (redirect=1 goes there)")
     ap.add_argument("--sign-optional", action="store_true",
                     help="with --sign-key, let unsigned requests through")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), default=None,
+                    help="serve HTTPS with this certificate chain and key")
     args = ap.parse_args(argv)
 
     if not os.path.isdir(args.root):
@@ -748,6 +915,23 @@ def main(argv=None):
     server = OriginServer((args.host, args.port), args.root, log)
     server.sign_key = args.sign_key
     server.sign_optional = args.sign_optional
+    if args.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        # The handshake runs in accept(); a client that rejects the
+        # certificate makes accept() raise, which socketserver ignores.
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    # A second listener on another loopback address: the target of
+    # redirect=1, a "different host" for credentials.
+    second = None
+    if args.host2:
+        second = OriginServer((args.host2, 0), args.root, log)
+        second.sign_key = args.sign_key
+        second.sign_optional = args.sign_optional
+        second._conn_ids = server._conn_ids = itertools.count(1)
+        server.other = second.server_address[:2]
+        threading.Thread(target=second.serve_forever,
+                         kwargs={"poll_interval": 0.2}, daemon=True).start()
 
     stop = threading.Event()
 
@@ -761,12 +945,16 @@ def main(argv=None):
                               kwargs={"poll_interval": 0.2}, daemon=True)
     worker.start()
     write_port_file(args.port_file, server.server_address[1])
+    if second is not None:
+        write_port_file(args.port_file + "2", second.server_address[1])
 
     while not stop.wait(0.5):
         pass
 
     server.shutdown()
     server.server_close()
+    if second is not None:
+        second.shutdown()
     log.quiesce()
     sys.stdout.flush()
     sys.stderr.flush()
