@@ -17,12 +17,14 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "header.h"
 #include "num.h"
 
 enum arg_kind {
 	ARG_FLAG,   /* int set to 1 */
 	ARG_COUNT,  /* int incremented */
 	ARG_STRING, /* const char * borrowed from argv */
+	ARG_HEADER, /* appended to opts.headers, checked */
 	ARG_UINT,   /* uint64_t, decimal, within [min, max] */
 	ARG_SIZE,   /* uint64_t, byte count with k/M/G/T suffix */
 	ARG_MSEC,   /* uint64_t milliseconds, from "2", "0.5s" or "250ms" */
@@ -65,6 +67,8 @@ static const struct cli_option options[] = {
 	  "replace the output file if it exists" },
 	{ "head-url", 0, ARG_STRING, "URL", OFF(head_url), 0, 0, 0,
 	  "probe size and identity with HEAD on this URL instead" },
+	{ "header", 'H', ARG_HEADER, "LINE", 0, 0, 0, 0,
+	  "add 'Name: value' to every request to the object (repeatable)" },
 	{ "help", 'h', ARG_HELP, NULL, 0, 0, 0, 0, "show this help and exit" },
 	{ "http2", 0, ARG_FLAG, NULL, OFF(http2), 0, 0, 0,
 	  "offer HTTP/2 over TLS (still one connection per range)" },
@@ -153,6 +157,21 @@ static int set_number(struct opts *o, const struct cli_option *opt, const char *
 	return 0;
 }
 
+static int add_header(struct opts *o, const char *line, struct haul_error *err)
+{
+	const char *why = header_check(line);
+	size_t name = strcspn(line, ": \t");
+
+	/* The name only: the value may be a secret, even without a colon. */
+	if (why)
+		return haul_error_set(err, HAUL_EUSAGE, "-H '%.*s%s': %s", (int)(name < 40 ? name : 40),
+				      line, line[name] ? " ..." : "", why);
+	if (o->nheaders == HEADER_MAX)
+		return haul_error_set(err, HAUL_EUSAGE, "more than %d -H options", HEADER_MAX);
+	o->headers[o->nheaders++] = line;
+	return CLI_RUN;
+}
+
 static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 		 struct haul_error *err)
 {
@@ -166,6 +185,8 @@ static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 	case ARG_STRING:
 		*(const char **)field(o, opt) = arg;
 		return CLI_RUN;
+	case ARG_HEADER:
+		return add_header(o, arg, err);
 	case ARG_UINT:
 	case ARG_SIZE:
 	case ARG_MSEC:
@@ -183,7 +204,7 @@ static int readable_file(const char *path);
 
 static int takes_arg(const struct cli_option *opt)
 {
-	return opt->kind == ARG_STRING || opt->kind == ARG_UINT || opt->kind == ARG_SIZE ||
+	return opt->kind == ARG_STRING || opt->kind == ARG_HEADER || opt->kind == ARG_UINT || opt->kind == ARG_SIZE ||
 	       opt->kind == ARG_MSEC;
 }
 

@@ -479,7 +479,10 @@ static int slot_done(struct slot *s, int code)
 	return 0;
 }
 
-/* The validators every request carries, so a replaced object answers 412. */
+/*
+ * The user's -H lines and the validator every request carries, so a
+ * replaced object answers 412.
+ */
 static int make_headers(struct fetch *f)
 {
 	const char *name = NULL, *value = NULL;
@@ -493,14 +496,16 @@ static int make_headers(struct fetch *f)
 		name = "If-Unmodified-Since";
 		value = f->id.last_modified;
 	}
-	if (!name)
-		return 0;
+	if (!name) {
+		f->headers = net_headers_with(f->net, NULL);
+		return f->headers || !f->net->headers ? 0 : -1;
+	}
 	n = strlen(name) + strlen(value) + 3;
 	h = malloc(n);
 	if (!h)
 		return -1;
 	snprintf(h, n, "%s: %s", name, value);
-	f->headers = curl_slist_append(NULL, h);
+	f->headers = net_headers_with(f->net, h);
 	free(h);
 	return f->headers ? 0 : -1;
 }

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include "header.h"
 #include "net.h"
 
 /*
@@ -19,6 +20,8 @@ int net_init(struct net *n, const struct opts *o, struct haul_error *err)
 	long per;
 
 	n->o = o;
+	n->headers = NULL;
+	n->secret = NULL;
 	n->multi = curl_multi_init();
 	n->share = curl_share_init();
 	if (!n->multi || !n->share) {
@@ -39,7 +42,46 @@ int net_init(struct net *n, const struct opts *o, struct haul_error *err)
 	if (per > NET_BUFFER_MAX)
 		per = NET_BUFFER_MAX;
 	n->buffer_size = per;
+	for (unsigned i = 0; i < o->nheaders; i++) {
+		struct curl_slist *l = curl_slist_append(n->headers, o->headers[i]);
+
+		if (!l) {
+			net_release(n);
+			return haul_error_set(err, HAUL_EFAIL, "out of memory");
+		}
+		n->headers = l;
+		/*
+		 * libcurl keeps Authorization and Cookie to the first host on
+		 * a redirect, but sends any other header everywhere: with
+		 * such a credential, haul follows no redirect at all.
+		 */
+		if (!n->secret && header_is_secret(o->headers[i]) &&
+		    !header_curl_guards(o->headers[i]))
+			n->secret = o->headers[i];
+	}
 	return 0;
+}
+
+struct curl_slist *net_headers_with(const struct net *n, const char *extra)
+{
+	struct curl_slist *l = NULL, *t;
+
+	for (const struct curl_slist *h = n->headers; h; h = h->next) {
+		t = curl_slist_append(l, h->data);
+		if (!t)
+			goto fail;
+		l = t;
+	}
+	if (extra) {
+		t = curl_slist_append(l, extra);
+		if (!t)
+			goto fail;
+		l = t;
+	}
+	return l;
+fail:
+	curl_slist_free_all(l);
+	return NULL;
 }
 
 void net_release(struct net *n)
@@ -48,8 +90,11 @@ void net_release(struct net *n)
 		curl_multi_cleanup(n->multi);
 	if (n->share)
 		curl_share_cleanup(n->share);
+	curl_slist_free_all(n->headers);
 	n->multi = NULL;
 	n->share = NULL;
+	n->headers = NULL;
+	n->secret = NULL;
 }
 
 int net_perform(struct net *n, CURL *e, volatile sig_atomic_t *stop)
@@ -97,7 +142,9 @@ CURL *net_easy(const struct net *n)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, n->secret ? 0L : 1L);
+	if (n->headers)
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, n->headers);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)n->o->connect_ms);

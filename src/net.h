@@ -19,6 +19,10 @@ struct net {
 	CURLSH *share;         /* owned */
 	const struct opts *o;  /* borrowed from the caller */
 	long buffer_size;      /* CURLOPT_BUFFERSIZE for transfers */
+	struct curl_slist *headers; /* owned: the user's -H lines, or NULL */
+	const char *secret;    /* borrowed: a -H credential libcurl would pass on
+			        * to another host on a redirect, or NULL; then
+			        * redirects are not followed at all */
 	int busy;              /* the transfer loop runs on multi */
 };
 
@@ -39,6 +43,13 @@ CURL *net_easy(const struct net *n);
  * becomes non-zero.
  */
 int net_perform(struct net *n, CURL *e, volatile sig_atomic_t *stop);
+
+/*
+ * A copy of the user's headers with one more line appended (when extra is
+ * not NULL), for a transfer that needs its own. NULL when out of memory
+ * (or when there is nothing to send). The caller owns it.
+ */
+struct curl_slist *net_headers_with(const struct net *n, const char *extra);
 
 /*
  * Read one response header of the last response (after redirects) into

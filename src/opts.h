@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "header.h"
+
 enum opts_mode {
 	MODE_URL = 0, /* haul URL */
 	MODE_SUTRO,   /* haul sutro JOB_ID */
@@ -31,6 +33,8 @@ struct opts {
 	uint64_t cp_bytes;    /* checkpoint after this many bytes... */
 	uint64_t cp_ms;       /* ...or this many milliseconds */
 	const char *cacert;   /* borrowed, NULL: CA bundle for TLS */
+	const char *headers[HEADER_MAX]; /* borrowed from argv: -H lines */
+	unsigned nheaders;
 	uint64_t retries;     /* failed requests in a row on one range */
 	uint64_t retry_max_ms;/* failing this long without progress: stop */
 	uint64_t retry_rate;  /* repeated requests per second, at most */

@@ -111,7 +111,8 @@ static int failed(struct haul_error *err, int curl_code, const char *errbuf, con
 	return ret;
 }
 
-static int refused(struct haul_error *err, long status, const char *url, const struct sink *s)
+static int refused(struct haul_error *err, long status, const char *url, const struct sink *s,
+		   const struct net *n)
 {
 	char *safe = url_redact(url);
 	struct url_expiry e;
@@ -121,6 +122,11 @@ static int refused(struct haul_error *err, long status, const char *url, const s
 	if (s && expiry_answer_says_expired(status, s->body, s->len, past, 0))
 		ret = haul_error_set(err, HAUL_EEXPIRED, "%s: the URL has expired (HTTP %ld)",
 				     safe ? safe : "URL", status);
+	else if (status >= 300 && status < 400 && n->secret)
+		ret = haul_error_set(err, HAUL_EHTTP, "%s: the server redirects (HTTP %ld); not "
+				     "followed, so that the -H %.*s credential goes nowhere else",
+				     safe ? safe : "URL", status,
+				     (int)strcspn(n->secret, ":"), n->secret);
 	else
 		ret = haul_error_set(err, status >= 500 ? HAUL_ENET : HAUL_EHTTP,
 				     "%s: the server answered HTTP %ld", safe ? safe : "URL", status);
@@ -230,7 +236,7 @@ static int probe_get(struct net *n, const char *url, volatile sig_atomic_t *stop
 		/* Nothing is satisfiable in an empty object: "bytes '*'/0". */
 		if (http_parse_content_range(net_header(s.e, "Content-Range"), &cr) != 0 ||
 		    !cr.has_total || cr.total != 0) {
-			ret = refused(err, status, url, &s);
+			ret = refused(err, status, url, &s, n);
 			goto out;
 		}
 		r->size = 0;
@@ -242,7 +248,7 @@ static int probe_get(struct net *n, const char *url, volatile sig_atomic_t *stop
 		r->size = len >= 0 ? (uint64_t)len : 0;
 		r->ranges = RANGES_NO;
 	} else {
-		ret = refused(err, status, url, &s);
+		ret = refused(err, status, url, &s, n);
 		goto out;
 	}
 	if (take_identity(s.e, r))
@@ -265,7 +271,7 @@ static int probe_once(struct net *n, const char *url, const char *head_url,
 		return ret; /* HEAD answered, or failed for good (interrupted...) */
 	/* The object is gone: a GET will not find it either. */
 	if (!head_url && (status == 404 || status == 410))
-		return refused(err, status, url, NULL);
+		return refused(err, status, url, NULL, n);
 	return probe_get(n, url, stop, r, again, after_ms, err);
 }
 

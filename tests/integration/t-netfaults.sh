@@ -130,6 +130,38 @@ is "$(grep '"host":"127.0.0.2"' "$ORIGIN_LOG" | grep -c '"authorization":true')"
 grep '"host":"127.0.0.1"' "$ORIGIN_LOG" | grep -q '"authorization":true'
 ok $? "... that the first host did get"
 
+# -H credentials: libcurl keeps Authorization and Cookie to the first host;
+# any other credential-like header makes haul refuse to follow a redirect.
+clean
+log_reset
+run_haul -q -n 4 -H 'Authorization: Bearer t0k' -H 'Cookie: c=1' -H 'X-Trace: 7' -o "$out" \
+	"$ORIGIN/s.bin?redirect=1"
+is "$rc" 0 "-H Authorization, Cookie, X-Trace and a 302 elsewhere: exit 0"
+same "$out" "$T/root/s.bin" "... byte-identical"
+is "$(grep '"host":"127.0.0.2"' "$ORIGIN_LOG" | grep -c -E '"(authorization|cookie)"[],]')" 0 \
+	"... the other host never got Authorization or Cookie"
+is "$(grep '"host":"127.0.0.2"' "$ORIGIN_LOG" | grep -c '"x-trace"[],]')" \
+	"$(grep -c '"host":"127.0.0.2"' "$ORIGIN_LOG")" "... but every request there had X-Trace"
+is "$(grep '"host":"127.0.0.1"' "$ORIGIN_LOG" | grep -c '"authorization"[],]')" \
+	"$(grep -c '"host":"127.0.0.1"' "$ORIGIN_LOG")" "... and every request to the first host had Authorization"
+clean
+log_reset
+run_haul -q -n 4 -H 'X-Api-Key: s3cr3t' -o "$out" "$ORIGIN/s.bin?redirect=1"
+is "$rc" 4 "-H X-Api-Key and a 302 elsewhere: exit 4"
+grep -q 'redirects.*not followed.*-H X-Api-Key credential' "$T/err"
+ok $? "... saying the redirect was not followed for the header's sake"
+! grep -q s3cr3t "$T/err"
+ok $? "... without the header's value"
+is "$(grep -c '"host":"127.0.0.2"' "$ORIGIN_LOG")" 0 "... the other host got no request"
+test ! -e "$out" && test ! -e "$out.part"
+ok $? "... no file left"
+clean
+log_reset
+run_haul -q -n 4 -H 'X-Api-Key: s3cr3t' -o "$out" "$ORIGIN/s.bin"
+is "$rc" 0 "-H X-Api-Key without a redirect: exit 0"
+is "$(grep -c '"x-api-key"[],]' "$ORIGIN_LOG")" "$(grep -c '"method"' "$ORIGIN_LOG")" \
+	"... sent with every request"
+
 # --- hostile headers -------------------------------------------------------------
 for q in "bigheader=200000" "bigetag=10000000" "hugelen=1"; do
 	clean

@@ -418,6 +418,7 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             "if_range": self.headers.get("If-Range"),
             "authorization": self.headers.get("Authorization") is not None,
             "api_key": self.headers.get("api-subscription-key") is not None,
+            "names": sorted({k.lower() for k in self.headers.keys()}),
             "sig": "none",
             "sig_id": None,
             "expires_at": None,
