@@ -29,7 +29,8 @@ for t in $tests; do
 	[ "$rc" -eq 0 ] || { status=1; grep '^not ok' "$work/$t.tap" | head -5; }
 done
 runs=$(ls "$work"/vg.*.log 2>/dev/null | wc -l)
-errs=$(cat "$work"/vg.*.log 2>/dev/null | grep -c '^==[0-9]*== [A-Z]')
+# With -q valgrind writes nothing but errors and leaks: any line counts.
+errs=$(cat "$work"/vg.*.log 2>/dev/null | grep -c .)
 echo "valgrind: $runs haul runs, $errs report lines"
 [ "$errs" -eq 0 ] || { cat "$work"/vg.*.log | head -60; status=1; }
 exit $status
