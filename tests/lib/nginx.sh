@@ -26,6 +26,10 @@
 # An absent Range header is logged as "-". Requests still in flight are not
 # in the log yet: nginx writes a line when a request finishes.
 #
+# For the benchmarks: $NGINX_MODULES, a list of module files (.so) to load,
+# and $NGINX_EXTRA, configuration text added inside the server block (more
+# locations), both empty by default.
+#
 # The nginx binary is $NGINX_BIN if set, else nginx from $PATH, else
 # /usr/sbin/nginx. Internal names start with _ngx_ so that sourcing this
 # file does not clobber the caller's variables; safe under set -eu.
@@ -129,6 +133,9 @@ _ngx_write_conf() {
 		# As root the workers would otherwise run as nobody, who may not
 		# read a 0700 mktemp directory. Elsewhere the directive is moot.
 		[ "$(id -u)" -eq 0 ] && echo "user root;"
+		for _ngx_mod in ${NGINX_MODULES:-}; do
+			echo "load_module \"$_ngx_mod\";"
+		done
 		echo "pid \"$_ngx_work/nginx.pid\";"
 		echo "error_log \"$_ngx_work/error.log\" warn;"
 		[ "$_ngx_nofile" -ge 4096 ] 2>/dev/null && echo "worker_rlimit_nofile 4096;"
@@ -168,6 +175,7 @@ _ngx_write_conf() {
 		echo "            alias \"$_ngx_root/\";"
 		echo "            limit_rate 0;"
 		echo "        }"
+		[ -n "${NGINX_EXTRA:-}" ] && printf '%s\n' "$NGINX_EXTRA"
 		echo "        # Polled by nginx_start; kept out of the access log."
 		echo "        location = /__nginx_sh_ready__ {"
 		echo "            access_log off;"
