@@ -148,18 +148,21 @@ run() {
 	DIR=$outdir/run OUT=$outdir/run/f URL=$base$loc$file
 	before=$(wc -l <"$alog")
 	sync
+	# A failed run or a wrong file is counted against the tool, not timed.
 	if ! eval "/usr/bin/time -o \"$work/time\" -f '%e %U %S %M' timeout 900 $cmd" \
 		>"$work/out" 2>&1 </dev/null; then
-		echo "bench: $sc/$tool failed:" >&2
-		tail -n 5 "$work/out" >&2
-		exit 1
+		echo "$sc $tool $rep exit $(sed -n 's/.*non-zero status \([0-9]*\).*/\1/p' "$work/time")" \
+			>>"$work/failed"
+		printf '%-10s %-15s #%s FAILED: %s\n' "$sc" "$tool" "$rep" "$(tail -n 2 "$work/out" | tr '\n' ' ')" >&2
+		return 0
 	fi
 	s0=$(date +%s.%N)
 	sync
 	s1=$(date +%s.%N)
 	if ! cmp -s "$OUT" "$data/$file"; then
-		echo "bench: $sc/$tool: the output differs from $data/$file" >&2
-		exit 1
+		echo "$sc $tool $rep wrong-output" >>"$work/failed"
+		printf '%-10s %-15s #%s: the output differs from %s\n' "$sc" "$tool" "$rep" "$data/$file" >&2
+		return 0
 	fi
 	sleep 0.3 # let nginx write the last log lines
 	tail -n +$((before + 1)) "$alog" >"$work/new"
@@ -171,6 +174,7 @@ run() {
 }
 
 : >"$work/runs"
+: >"$work/failed"
 echo "$SCENARIOS" | awk -F'\t' 'NF' >"$work/scenarios"
 while IFS='	' read -r sc file loc n cap tools; do
 	case ",${only:-$sc}," in *",$sc,"*) ;; *) continue ;; esac
@@ -247,6 +251,11 @@ md=$top/bench/results/$stamp.md
 			printf "\n"
 		}
 	}' "$work/runs"
+	if [ -s "$work/failed" ]; then
+		echo "Failed runs (not timed): scenario tool repetition reason"
+		echo
+		sed 's/^/    /' "$work/failed"
+	fi
 } >"$md"
 cat "$md"
 echo "bench: wrote $md and $raw" >&2
