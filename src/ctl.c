@@ -22,6 +22,7 @@
 #include "plan.h"
 #include "probe.h"
 #include "store.h"
+#include "syncer.h"
 #include "url.h"
 
 /* Tries to get a fresh URL before giving up, and the first pause between. */
@@ -44,6 +45,7 @@ struct ctl {
 	struct plan plan;
 	struct blocks blocks;
 	struct journal journal;
+	struct syncer sync;          /* writes checkpoints beside the loop */
 	struct fetch f;
 	struct fetch_stats st;       /* over every fetch of this download */
 	int journaling;              /* FILE.haul is open and kept up to date */
@@ -95,18 +97,57 @@ static void on_event(void *ctx, const struct fetch_event *ev)
 }
 
 /* The data first, then the record: the journal never claims more. */
-static int on_checkpoint(void *ctx, struct haul_error *err)
+/*
+ * A checkpoint: while downloading, handed to the syncer so the transfers go
+ * on while the disk catches up (one at a time: FETCH_CP_LATER while the last
+ * is being written); at the end (final), made here before returning. With
+ * --no-journal only the data's fdatasync is handed over.
+ */
+static int on_checkpoint(void *ctx, int final, struct haul_error *err)
 {
 	struct ctl *c = ctx;
+	struct journal_update u;
+	uint64_t vouch = c->saved;
 	int ret;
 
-	if (!c->journaling)
+	if (!c->journaling && final)
 		return 0;
-	ret = store_sync(&c->store, err);
+	ret = final ? syncer_wait(&c->sync, &vouch, err) : syncer_poll(&c->sync, &vouch, err);
+	if (ret < 0)
+		return ret;
+	c->saved = vouch;
+	if (ret == 1)
+		return FETCH_CP_LATER;
+	if (final) {
+		ret = store_sync(&c->store, err);
+		if (!ret)
+			ret = journal_commit(&c->journal, &c->blocks, err);
+		if (!ret)
+			c->saved = blocks_done_bytes(&c->blocks);
+		return ret;
+	}
+	if (!c->journaling) {
+		/* No journal, but the writeback still goes on beside the
+		 * transfers, rather than all of it in the final fsync. */
+		memset(&u, 0, sizeof(u));
+		return syncer_submit(&c->sync, &u, 0, err);
+	}
+	vouch = blocks_done_bytes(&c->blocks);
+	ret = journal_prepare(&c->journal, &c->blocks, &u, err);
+	if (!ret && u.rlen)
+		ret = syncer_submit(&c->sync, &u, vouch, err);
+	journal_update_release(&u);
+	return ret;
+}
+
+/* Wait for the checkpoint being written, if any; its error, if it failed. */
+static int settle(struct ctl *c, struct haul_error *err)
+{
+	uint64_t vouch = c->saved;
+	int ret = syncer_wait(&c->sync, &vouch, err);
+
 	if (!ret)
-		ret = journal_commit(&c->journal, &c->blocks, err);
-	if (!ret)
-		c->saved = blocks_done_bytes(&c->blocks);
+		c->saved = vouch;
 	return ret;
 }
 
@@ -469,7 +510,7 @@ static int setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_e
 	f->max_tries = (unsigned)c->o->retries;
 	f->max_fail_ms = c->o->retry_max_ms;
 	f->retry_rate = (double)c->o->retry_rate;
-	f->checkpoint = c->journaling ? on_checkpoint : NULL;
+	f->checkpoint = on_checkpoint;
 	f->cp_bytes = c->o->cp_bytes;
 	f->cp_ms = c->o->cp_ms;
 	f->refresh = c->d->rf ? on_refresh : NULL;
@@ -524,8 +565,16 @@ static void summary(const struct ctl *c, uint64_t size)
 /* The download stopped short: say what is kept and how to go on. */
 static int stopped(struct ctl *c, int ret, struct haul_error *err)
 {
-	uint64_t done = c->saved; /* what the journal vouches for, not more */
+	uint64_t done;
 	char *cause = err->msg;
+	struct haul_error late;
+
+	/* Normally the last checkpoint was made already; if one was still in
+	 * flight, wait for it. An error of its own leaves c->saved as it was. */
+	haul_error_init(&late);
+	settle(c, &late);
+	haul_error_release(&late);
+	done = c->saved; /* what the journal vouches for, not more */
 	const char *how = ret == HAUL_ECHANGED ? "--restart starts over"
 			  : ret == HAUL_EEXPIRED ? "run the command again with a fresh URL to resume"
 						 : "run the same command (or one with a fresh URL "
@@ -549,6 +598,10 @@ static int commit(struct ctl *c, struct haul_error *err)
 {
 	int ret;
 
+	/* A failed fdatasync may have dropped data: never rename after one. */
+	ret = settle(c, err);
+	if (ret)
+		return ret;
 	if (c->journaling && c->o->keep_journal) {
 		/* The journal keeps the digests of the finished file. */
 		ret = store_sync(&c->store, err);
@@ -577,6 +630,11 @@ static int conclude(struct ctl *c, struct haul_error *err)
 	if (ret == FETCH_NO_RANGES) {
 		msg_info(c->m, "the server ignores Range requests; fetching as one stream");
 		if (c->journaling) {
+			struct haul_error ignored;
+
+			haul_error_init(&ignored);
+			settle(c, &ignored); /* the journal goes: its errors do not matter */
+			haul_error_release(&ignored);
 			journal_close(&c->journal, 1);
 			c->journaling = 0;
 		}
@@ -612,6 +670,7 @@ static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
 	remote_init(&c->remote);
 	store_init(&c->store, ops);
 	journal_init(&c->journal, ops);
+	syncer_init(&c->sync, &c->store, &c->journal, net->multi);
 	ret = url_check(d->url, "URL", err);
 	if (!ret && d->head_url)
 		ret = url_check(d->head_url, "--head-url", err);
@@ -649,6 +708,7 @@ static void ctl_release(struct ctl *c, int failed)
 {
 	if (c->fetching)
 		fetch_release(&c->f);
+	syncer_release(&c->sync); /* before the journal and the file go */
 	if (failed && !c->journaling)
 		store_discard(&c->store);
 	journal_close(&c->journal, 0);

@@ -163,6 +163,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 		/* Enough unrecorded bytes: hold this transfer (libcurl keeps the
 		 * data) until the loop has made a checkpoint. */
 		s->paused = 1;
+		f->cp_due = 1; /* the loop checkpoints at once, without waiting */
 		return CURL_WRITEFUNC_PAUSE;
 	}
 	g = &f->plan->segs[s->seg];
@@ -554,7 +555,7 @@ static void slots_stop(struct fetch *f)
  * Account for every byte written -- the unfinished block of each slot too --
  * and let the caller make it durable and record it.
  */
-static int checkpoint(struct fetch *f, struct haul_error *err)
+static int checkpoint(struct fetch *f, int final, struct haul_error *err)
 {
 	int ret;
 
@@ -563,7 +564,9 @@ static int checkpoint(struct fetch *f, struct haul_error *err)
 	if (f->blocks)
 		for (unsigned i = 0; i < f->nslots; i++)
 			bhash_note(&f->slots[i].h, f->blocks);
-	ret = f->checkpoint(f->ctx, err);
+	ret = f->checkpoint(f->ctx, final, err);
+	if (ret == FETCH_CP_LATER)
+		return 0;
 	f->cp_at_bytes = f->stats.bytes;
 	f->cp_at_ms = clock_ms();
 	f->stats.checkpoints++;
@@ -581,7 +584,7 @@ static void finish(struct fetch *f, int result)
 		struct haul_error cp_err;
 
 		haul_error_init(&cp_err);
-		if (checkpoint(f, &cp_err) && result == HAUL_EINTR)
+		if (checkpoint(f, 1, &cp_err) && result == HAUL_EINTR)
 			result = haul_error_set(&f->err, cp_err.code, "%s",
 						cp_err.msg ? cp_err.msg : "checkpoint failed");
 		haul_error_release(&cp_err);
@@ -664,13 +667,16 @@ static long tick(struct fetch *f)
 		ret = slot_start(s, s->seg);
 		busy += s->state == SLOT_BUSY;
 	}
+	/* Made or handed over; one put off ends with a curl_multi_wakeup. */
+	f->cp_due = 0;
 	if (!ret && f->checkpoint && f->stats.bytes != f->cp_at_bytes &&
 	    (f->stats.bytes - f->cp_at_bytes >= f->cp_bytes || ms - f->cp_at_ms >= f->cp_ms))
-		ret = checkpoint(f, &f->err);
+		ret = checkpoint(f, 0, &f->err);
 	for (unsigned i = 0; i < f->nslots && !ret; i++) {
 		struct slot *s = &f->slots[i];
 
-		if (s->paused && s->state == SLOT_BUSY) {
+		if (s->paused && s->state == SLOT_BUSY &&
+		    f->stats.bytes - f->cp_at_bytes < f->cp_bytes) {
 			s->paused = 0;
 			curl_easy_pause(s->e, CURLPAUSE_CONT);
 		}
@@ -743,7 +749,7 @@ void fetch_drive(struct fetch **fs, size_t n, CURLM *multi, volatile sig_atomic_
 		fs[i]->net->busy = 1;
 	for (;;) {
 		long wait = 1000, w;
-		int active = 0, finished = 0;
+		int active = 0, finished = 0, due = 0;
 
 		for (size_t i = 0; i < n; i++) {
 			if (fs[i]->done)
@@ -782,7 +788,11 @@ void fetch_drive(struct fetch **fs, size_t n, CURLM *multi, volatile sig_atomic_
 				finish(s->f, ret);
 			finished = 1;
 		}
-		if (!finished)
+		/* A transfer paused for a checkpoint makes no noise to wake the
+		 * poll: go round at once instead. */
+		for (size_t i = 0; i < n; i++)
+			due |= fs[i]->cp_due;
+		if (!finished && !due)
 			curl_multi_poll(multi, NULL, 0, (int)wait, NULL);
 	}
 	for (size_t i = 0; i < n; i++)

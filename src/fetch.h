@@ -38,6 +38,9 @@ enum fetch_event_kind {
 	FEV_RESCUE,   /* a fast connection takes over most of a slow one's range */
 };
 
+/* From a checkpoint callback: not now, ask again later. */
+#define FETCH_CP_LATER 1
+
 struct fetch_event {
 	enum fetch_event_kind kind;
 	unsigned slot;
@@ -80,8 +83,11 @@ struct fetch {
 	double retry_rate;           /* repeated requests per second, at most */
 
 	/* Called between transfers, with every written byte accounted for in
-	 * blocks; returns 0 or a negative HAUL_E* (which ends this download). */
-	int (*checkpoint)(void *ctx, struct haul_error *err);
+	 * blocks; returns 0, FETCH_CP_LATER when the previous checkpoint is
+	 * still being written (asked again soon; transfers past cp_bytes stay
+	 * paused meanwhile), or a negative HAUL_E* (which ends this download).
+	 * With final set (the download ends) it must finish before returning. */
+	int (*checkpoint)(void *ctx, int final, struct haul_error *err);
 	uint64_t cp_bytes;           /* call it after this many new bytes... */
 	uint64_t cp_ms;              /* ...or this many ms with new bytes */
 
@@ -111,6 +117,7 @@ struct fetch {
 	struct curl_slist *headers;  /* owned: the validators */
 	uint64_t cp_at_bytes;        /* stats.bytes at the last checkpoint */
 	uint64_t cp_at_ms;           /* time of the last checkpoint */
+	int cp_due;                  /* a transfer paused for a checkpoint */
 	struct rate_cap rc;          /* on repeated requests */
 	uint64_t rng;                /* jitter */
 	uint64_t failing_since;      /* ms: failures without a byte since, 0: none */

@@ -351,16 +351,32 @@ static uint64_t *all_written(const struct blocks *bt, uint64_t *n)
 }
 
 /* Write the header and a full record to path.tmp, sync, rename over path. */
-static int rewrite(struct journal *j, struct blocks *bt, struct haul_error *err)
+/* Encode the header and a record of every written block into u. */
+static int encode_whole(const struct journal *j, const struct blocks *bt, struct journal_update *u)
 {
-	unsigned char *hdr = NULL, *rec = NULL;
-	size_t hlen = 0, rlen = 0, n = strlen(j->path) + 5;
 	uint64_t cnt, *idx = all_written(bt, &cnt);
+
+	memset(u, 0, sizeof(*u));
+	u->rewrite = 1;
+	if (!idx || journal_encode_header(&j->id, &u->hdr, &u->hlen) ||
+	    journal_encode_record(1, bt, idx, cnt, &u->rec, &u->rlen)) {
+		free(idx);
+		journal_update_release(u);
+		return -1;
+	}
+	free(idx);
+	return 0;
+}
+
+/* Write a fresh copy of the journal from u (header + whole table). */
+static int rewrite(struct journal *j, const struct journal_update *u, struct haul_error *err)
+{
+	const unsigned char *hdr = u->hdr, *rec = u->rec;
+	size_t hlen = u->hlen, rlen = u->rlen, n = strlen(j->path) + 5;
 	char *tmp = malloc(n);
 	int fd = -1, ret = 0;
 
-	if (!idx || !tmp || journal_encode_header(&j->id, &hdr, &hlen) ||
-	    journal_encode_record(1, bt, idx, cnt, &rec, &rlen)) {
+	if (!tmp) {
 		ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
 		goto out;
 	}
@@ -392,13 +408,9 @@ static int rewrite(struct journal *j, struct blocks *bt, struct haul_error *err)
 	fd = -1;
 	j->seq = 1;
 	j->off = j->base = hlen + rlen;
-	blocks_clean(bt);
 out:
 	if (fd >= 0)
 		close(fd);
-	free(hdr);
-	free(rec);
-	free(idx);
 	free(tmp);
 	return ret;
 }
@@ -406,10 +418,18 @@ out:
 int journal_create(struct journal *j, const char *path, const struct journal_id *id,
 		   struct blocks *bt, struct haul_error *err)
 {
+	struct journal_update u;
+	int ret;
+
+	memset(&u, 0, sizeof(u));
 	j->path = strdup(path);
-	if (!j->path || copy_id(&j->id, id))
+	if (!j->path || copy_id(&j->id, id) || encode_whole(j, bt, &u))
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
-	return rewrite(j, bt, err);
+	ret = rewrite(j, &u, err);
+	journal_update_release(&u);
+	if (!ret)
+		blocks_clean(bt);
+	return ret;
 }
 
 int journal_open(struct journal *j, const char *path, struct journal_id *id, struct blocks *bt,
@@ -479,29 +499,57 @@ fail:
 	return ret;
 }
 
-int journal_commit(struct journal *j, struct blocks *bt, struct haul_error *err)
+int journal_prepare(struct journal *j, struct blocks *bt, struct journal_update *u,
+		    struct haul_error *err)
 {
-	unsigned char *rec;
-	size_t len;
-
+	memset(u, 0, sizeof(*u));
 	if (!bt->ndirty)
 		return 0;
 	/* Appends only add; once they outweigh a fresh copy, write one. */
-	if (j->off - j->base > (j->base > (1u << 20) ? j->base : (1u << 20)))
-		return rewrite(j, bt, err);
-	if (journal_encode_record(j->seq + 1, bt, bt->dirty, bt->ndirty, &rec, &len))
+	if (j->off - j->base > (j->base > (1u << 20) ? j->base : (1u << 20))) {
+		if (encode_whole(j, bt, u))
+			return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	} else if (journal_encode_record(j->seq + 1, bt, bt->dirty, bt->ndirty, &u->rec,
+					 &u->rlen)) {
+		journal_update_release(u);
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
-	if (store_pwrite_fd(j->ops, j->fd, rec, len, j->off) != 0 || j->ops->fdatasync(j->fd) != 0) {
-		free(rec);
+	}
+	blocks_clean(bt);
+	return 0;
+}
+
+int journal_write(struct journal *j, const struct journal_update *u, struct haul_error *err)
+{
+	if (!u->rlen)
+		return 0;
+	if (u->rewrite)
+		return rewrite(j, u, err);
+	if (store_pwrite_fd(j->ops, j->fd, u->rec, u->rlen, j->off) != 0 ||
+	    j->ops->fdatasync(j->fd) != 0)
 		/* j->off is unchanged: the next record overwrites a torn one. */
 		return haul_error_set(err, HAUL_EIO, "%s: cannot write the journal: %s", j->path,
 				      strerror(errno));
-	}
-	free(rec);
 	j->seq++;
-	j->off += len;
-	blocks_clean(bt);
+	j->off += u->rlen;
 	return 0;
+}
+
+void journal_update_release(struct journal_update *u)
+{
+	free(u->hdr);
+	free(u->rec);
+	memset(u, 0, sizeof(*u));
+}
+
+int journal_commit(struct journal *j, struct blocks *bt, struct haul_error *err)
+{
+	struct journal_update u;
+	int ret = journal_prepare(j, bt, &u, err);
+
+	if (!ret)
+		ret = journal_write(j, &u, err);
+	journal_update_release(&u);
+	return ret;
 }
 
 void journal_close(struct journal *j, int unlink_it)

@@ -119,6 +119,30 @@ int journal_open(struct journal *j, const char *path, struct journal_id *id, str
 		 struct journal_scan *scan, struct haul_error *err);
 
 /*
+ * A journal update, encoded from the table by journal_prepare and written
+ * by journal_write: possibly later and in another thread, while the table
+ * goes on changing. One at a time per journal.
+ */
+struct journal_update {
+	unsigned char *hdr, *rec; /* owned; hdr only for a rewrite */
+	size_t hlen, rlen;        /* rlen 0: nothing to write */
+	int rewrite;              /* a fresh copy rather than an append */
+};
+
+/*
+ * Encode the dirty blocks as the next record (or the whole table, when the
+ * file has grown much beyond it) into u; the table is clean afterwards.
+ * Touches only the table and reads j's offsets: j must not be written
+ * meanwhile.
+ */
+int journal_prepare(struct journal *j, struct blocks *bt, struct journal_update *u,
+		    struct haul_error *err);
+
+/* Append u and fdatasync, or write the fresh copy atomically. */
+int journal_write(struct journal *j, const struct journal_update *u, struct haul_error *err);
+void journal_update_release(struct journal_update *u);
+
+/*
  * Append a record of the dirty blocks and fdatasync it; then the table is
  * clean. When the file has grown much beyond the table, rewrite it whole
  * instead (atomically, like journal_create). No-op when nothing is dirty.

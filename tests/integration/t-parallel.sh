@@ -57,4 +57,17 @@ awk '/"method":"GET"/ && match($0, /"range":"bytes=[0-9]+-4194303"/) {
 ok $? "... with a request for them starting on a block boundary"
 is "$(logstat get)" 3 "... three GETs in all: nothing fetched twice"
 
+# A transfer paused for a checkpoint (every 64 KiB here) makes no socket
+# activity: the loop must checkpoint and resume it at once, not when its
+# poll times out (that took about 1 s per pause: 128 pauses, 2 minutes).
+log_reset
+t0=$(date +%s)
+run_haul -q -n 1 --checkpoint-bytes 64k -o "$T/out/paused" "$ORIGIN/f.bin"
+t1=$(date +%s)
+is "$rc" 0 "one connection, a checkpoint every 64 KiB: exit 0"
+same "$T/out/paused" "$T/root/f.bin" "... byte-identical"
+is "$(logstat get)" 1 "... in one GET"
+test $((t1 - t0)) -lt 30
+ok $? "... not held up by its 128 pauses ($((t1 - t0)) s, under 30 s)"
+
 tap_done

@@ -13,11 +13,15 @@
  *   eio     the Nth fdatasync fails with EIO
  *   short   every write call writes only part of what it was given
  *
- * Writes to the data file and to the journal are counted together.
+ * Writes to the data file and to the journal are counted together. The
+ * checkpoint thread calls fdatasync while the loop writes: the bookkeeping
+ * is under one lock, and an fdatasync makes durable only the writes made
+ * before it was called, once it returns.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,10 +43,12 @@ struct pending {
 	int fd;
 	off_t off;
 	size_t len;
+	uint64_t seq; /* order of the write */
 };
 
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static enum kind kind;
-static uint64_t at, writes, syncs;
+static uint64_t at, writes, syncs, seqs;
 static struct pending *pend;
 static size_t npend, cappend;
 
@@ -57,15 +63,17 @@ static void remember(int fd, off_t off, size_t len)
 	pend[npend].fd = fd;
 	pend[npend].off = off;
 	pend[npend].len = len;
+	pend[npend].seq = seqs++;
 	npend++;
 }
 
-static void synced(int fd)
+/* An fdatasync of fd called when seqs was before returned. */
+static void synced(int fd, uint64_t before)
 {
 	size_t j = 0;
 
 	for (size_t i = 0; i < npend; i++)
-		if (pend[i].fd != fd)
+		if (pend[i].fd != fd || pend[i].seq >= before)
 			pend[j++] = pend[i];
 	npend = j;
 }
@@ -92,18 +100,22 @@ static ssize_t f_pwrite(int fd, const void *buf, size_t len, off_t off)
 {
 	ssize_t n;
 
+	pthread_mutex_lock(&mu);
 	writes++;
 	if (kind == K_CRASH && writes == at)
 		crash();
 	if (kind == K_ENOSPC && writes >= at) {
+		pthread_mutex_unlock(&mu);
 		errno = ENOSPC;
 		return -1;
 	}
 	if (kind == K_SHORT && len > 1)
 		len = 1 + (len - 1) * (writes % 3 + 1) / 4; /* 1 .. 3/4 of it */
+	/* Under the lock: a write and its record are one step for a crash. */
 	n = pwrite(fd, buf, len, off);
 	if (n > 0)
 		remember(fd, off, (size_t)n);
+	pthread_mutex_unlock(&mu);
 	return n;
 }
 
@@ -114,12 +126,24 @@ static ssize_t f_pread(int fd, void *buf, size_t len, off_t off)
 
 static int f_sync(int fd, int data_only)
 {
+	uint64_t before;
+	int r;
+
+	pthread_mutex_lock(&mu);
 	if (kind == K_EIO && ++syncs == at) {
+		pthread_mutex_unlock(&mu);
 		errno = EIO;
 		return -1;
 	}
-	synced(fd);
-	return data_only ? fdatasync(fd) : fsync(fd);
+	before = seqs;
+	pthread_mutex_unlock(&mu);
+	r = data_only ? fdatasync(fd) : fsync(fd);
+	if (r == 0) {
+		pthread_mutex_lock(&mu);
+		synced(fd, before);
+		pthread_mutex_unlock(&mu);
+	}
+	return r;
 }
 
 static int f_fdatasync(int fd)

@@ -18,6 +18,7 @@
 
 #include "blocks.h"
 #include "journal.h"
+#include "syncer.h"
 #include "tap.h"
 
 #define MiB (1u << 20)
@@ -270,6 +271,85 @@ static void files(void)
 	haul_error_release(&err);
 }
 
+/*
+ * A checkpoint written while the table goes on changing (the syncer):
+ * the journal holds the table as it was when the update was prepared.
+ */
+static void later(void)
+{
+	struct journal_id id = { SIZE, MiB, 1, (char *)"\"e\"", NULL, (char *)"http://h/f" }, id2;
+	struct journal j, j2;
+	struct journal_update u;
+	struct blocks bt, bt2;
+	struct journal_scan scan;
+	struct haul_error err;
+	struct store st;
+	struct syncer sy;
+	uint64_t vouch = 0;
+	char path[300], data[300];
+
+	haul_error_init(&err);
+	snprintf(path, sizeof(path), "%s/later.haul", dir);
+	snprintf(data, sizeof(data), "%s/later", dir);
+	blocks_init(&bt, SIZE, MiB);
+	journal_init(&j, NULL);
+	ok(journal_create(&j, path, &id, &bt, &err) == 0, "later: journal_create");
+	blocks_set(&bt, 1, MiB, 11);
+	ok(journal_prepare(&j, &bt, &u, &err) == 0 && u.rlen > 0 && bt.ndirty == 0,
+	   "journal_prepare encodes the dirty block and cleans the table");
+	blocks_set(&bt, 1, 5, 12); /* changes after the snapshot... */
+	blocks_set(&bt, 2, MiB, 21);
+	ok(journal_write(&j, &u, &err) == 0, "journal_write writes the snapshot");
+	journal_update_release(&u);
+	journal_close(&j, 0);
+	journal_init(&j2, NULL);
+	ok(journal_open(&j2, path, &id2, &bt2, &scan, &err) == 0 && bt2.b[1].done == MiB &&
+		   bt2.b[1].digest == 11 && bt2.b[2].done == 0,
+	   "... and only it: later changes wait for the next update");
+	journal_id_release(&id2);
+	blocks_release(&bt2);
+
+	/* The same through the syncer's thread, after an fdatasync of data. */
+	store_init(&st, NULL);
+	ok(store_name(&st, data, &err) == 0 && store_open_part(&st, 0, &err) == 0,
+	   "syncer: a data file");
+	syncer_init(&sy, &st, &j2, NULL);
+	ok(syncer_poll(&sy, &vouch, &err) == 0 && vouch == 0, "syncer: idle before any job");
+	ok(journal_prepare(&j2, &bt, &u, &err) == 0 && u.rlen > 0, "syncer: prepare blocks 1 and 2");
+	ok(syncer_submit(&sy, &u, 3 * MiB, &err) == 0 && u.rec == NULL,
+	   "syncer: submit takes the update over");
+	ok(syncer_wait(&sy, &vouch, &err) == 0 && vouch == 3 * MiB,
+	   "syncer: the job ends and vouches for what it was given");
+	ok(syncer_poll(&sy, &vouch, &err) == 0, "syncer: idle again");
+	syncer_release(&sy);
+	journal_close(&j2, 0);
+	ok(journal_open(&j2, path, &id2, &bt2, &scan, &err) == 0 && bt2.b[1].done == 5 &&
+		   bt2.b[1].digest == 12 && bt2.b[2].digest == 21,
+	   "syncer: the journal holds its record");
+	journal_close(&j2, 1);
+	journal_id_release(&id2);
+	blocks_release(&bt2);
+
+	/* A job that fails hands its error over once. */
+	journal_init(&j, NULL);
+	j.path = strdup(path);
+	j.fd = -1; /* appends fail: EBADF */
+	syncer_init(&sy, &st, &j, NULL);
+	blocks_set(&bt, 3, MiB, 31);
+	journal_prepare(&j, &bt, &u, &err);
+	ok(syncer_submit(&sy, &u, 4 * MiB, &err) == 0, "syncer: submit a job bound to fail");
+	vouch = 1;
+	ok(syncer_wait(&sy, &vouch, &err) == HAUL_EIO && err.msg && vouch == 1,
+	   "syncer: its error comes back, nothing vouched for");
+	ok(syncer_poll(&sy, &vouch, &err) == 0, "syncer: reported once");
+	syncer_release(&sy);
+	journal_close(&j, 0);
+	store_discard(&st);
+	store_release(&st);
+	blocks_release(&bt);
+	haul_error_release(&err);
+}
+
 static void verify(void)
 {
 	struct journal_id id;
@@ -331,6 +411,7 @@ int main(void)
 	golden();
 	same_bytes();
 	files();
+	later();
 	verify();
 	blocks_sizes();
 	rmdir(dir);
