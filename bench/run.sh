@@ -200,7 +200,7 @@ md=$top/bench/results/$stamp.md
 	echo "$(uname -srm), $(nproc) cores; haul $("$HAUL" --version 2>/dev/null | head -n 1 | cut -d' ' -f2);"
 	echo "$(nginx -v 2>&1 | sed 's/.*: //'), $(curl --version | head -n 1 | cut -d' ' -f1-2),"
 	echo "$(aria2c --version | head -n 1), $(axel --version 2>/dev/null | head -n 1 | cut -d' ' -f1-2),"
-	echo "$(lftp --version | head -n 1 | sed 's/ *|.*//; s/Version //'). Output to $outdir"
+	echo "$(lftp --version | head -n 1 | sed 's/^LFTP | Version \([^ ]*\).*/lftp \1/'). Output to $outdir"
 	echo "($(df -PT "$outdir" | awk 'NR == 2 { print $2 }')). $reps runs per tool, interleaved; medians (min-max)."
 	echo
 	awk -v scen="$work/scenarios" '
