@@ -28,6 +28,13 @@
 
 /* How much of an error answer is kept to classify it. */
 #define EBODY_MAX 2048
+
+/*
+ * libcurl hands the body over in pieces of at most 16 KiB, whatever the
+ * receive buffer: one pwrite each made 65536 system calls per GiB. Pieces
+ * are gathered per connection and written STAGE_SIZE at a time.
+ */
+#define STAGE_SIZE (128 * 1024)
 /* Politeness: 2 answers 429/503 within this make haul halve its connections;
  * this long without one, and it adds one back every RAISE_EVERY_MS. */
 #define OVERLOAD_WINDOW_MS 10000
@@ -66,6 +73,9 @@ struct slot {
 	int io_errno;         /* pwrite failed with this */
 	int paused;           /* held until the pending checkpoint is made */
 	struct bhash h;       /* digest of the block being written */
+	unsigned char *stage; /* owned, NULL until needed: bytes not yet written */
+	size_t slen;          /* bytes in stage */
+	uint64_t soff;        /* where stage[0] goes in the file */
 	size_t elen;          /* bytes in ebody */
 	char ebody[EBODY_MAX];/* the start of an error answer */
 	char errbuf[CURL_ERROR_SIZE];
@@ -139,6 +149,46 @@ static void slot_check(struct slot *s)
 		f->url_worked = 1;
 }
 
+/*
+ * Write what the slot has gathered. 0, or a negative errno. A failure is
+ * sticky: the bytes stay gathered (they were digested already), so every
+ * later checkpoint fails too and the journal never records them.
+ */
+static int stage_flush(struct slot *s)
+{
+	int r = 0;
+
+	if (s->slen)
+		r = store_pwrite(s->f->store, s->stage, s->slen, s->soff);
+	if (!r)
+		s->slen = 0;
+	return r;
+}
+
+/*
+ * Accept n bytes for offset off (right after what is gathered): gather
+ * them, or write them straight away when they are a stage's worth.
+ */
+static int stage_put(struct slot *s, const char *p, size_t n, uint64_t off)
+{
+	int r;
+
+	if (s->slen && (s->soff + s->slen != off || s->slen + n > STAGE_SIZE)) {
+		r = stage_flush(s);
+		if (r)
+			return r;
+	}
+	if (n >= STAGE_SIZE)
+		return store_pwrite(s->f->store, p, n, off);
+	if (!s->stage && !(s->stage = malloc(STAGE_SIZE)))
+		return store_pwrite(s->f->store, p, n, off); /* no memory: no gathering */
+	if (!s->slen)
+		s->soff = off;
+	memcpy(s->stage + s->slen, p, n);
+	s->slen += n;
+	return 0;
+}
+
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct slot *s = userdata;
@@ -170,7 +220,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	room = g->end - g->pos;
 	take = n <= room ? n : (size_t)room;
 	if (take) {
-		r = store_pwrite(f->store, ptr, take, g->pos);
+		r = stage_put(s, ptr, take, g->pos);
 		if (r) {
 			s->io_errno = -r;
 			return CURL_WRITEFUNC_ERROR;
@@ -396,6 +446,12 @@ static int slot_done(struct slot *s, int code)
 	s->state = SLOT_IDLE;
 	if (!s->checked)
 		slot_check(s); /* no body: an empty or header-only answer */
+	if (!s->io_errno) {
+		int r = stage_flush(s);
+
+		if (r)
+			s->io_errno = -r;
+	}
 	if (s->io_errno)
 		return haul_error_set(&f->err, HAUL_EIO, "writing %s: %s", f->store->part_path,
 				      strerror(s->io_errno));
@@ -561,6 +617,14 @@ static int checkpoint(struct fetch *f, int final, struct haul_error *err)
 
 	if (!f->checkpoint)
 		return 0;
+	/* The journal may only record what was written. */
+	for (unsigned i = 0; i < f->nslots; i++) {
+		int r = stage_flush(&f->slots[i]);
+
+		if (r)
+			return haul_error_set(err, HAUL_EIO, "writing %s: %s", f->store->part_path,
+					      strerror(-r));
+	}
 	if (f->blocks)
 		for (unsigned i = 0; i < f->nslots; i++)
 			bhash_note(&f->slots[i].h, f->blocks);
@@ -810,6 +874,7 @@ void fetch_release(struct fetch *f)
 			if (s->e)
 				curl_easy_cleanup(s->e);
 			bhash_release(&s->h);
+			free(s->stage);
 		}
 		free(f->slots);
 		f->slots = NULL;

@@ -22,6 +22,16 @@ total=$(sed -n 's/^writes=//p' "$T/err")
 test "$total" -gt 20
 ok $? "... in $total write calls"
 
+# libcurl hands over 16 KiB at a time; haul gathers them and writes 128 KiB
+# at once: 8 MiB in about 64 data writes (plus the journal's), not 512.
+clean
+timeout 60 "$HAUL_FAULTY" none:0 -q -n 4 -o "$T/out/f" "$ORIGIN/f.bin" 2>"$T/err"
+is $? 0 "unthrottled, default checkpoints: exit 0"
+same "$T/out/f" "$T/root/f.bin" "... byte-identical"
+w=$(sed -n 's/^writes=//p' "$T/err")
+test "$w" -le 128
+ok $? "... in $w write calls for 8 MiB: pieces are gathered"
+
 # A crash at ten points spread over the download, each resumed: the resume
 # fetches only what the journal does not hold (give or take a block).
 for i in 1 2 3 4 5 6 7 8 9 10; do
