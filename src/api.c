@@ -130,6 +130,22 @@ const char *api_str(json_t *obj, const char *key)
 	return json_string_value(json_object_get(obj, key));
 }
 
+int api_refused(const char *api, const char *keyvar, const char *job, long status, json_t *json,
+		struct haul_error *err)
+{
+	char text[256];
+	const char *why = api_error_text(json, text, sizeof(text));
+
+	if (status == 401 || status == 403)
+		return haul_error_set(err, HAUL_EHTTP, "%s refused the key in %s (HTTP %ld: %s)",
+				      api, keyvar, status, why);
+	if (status == 404)
+		return haul_error_set(err, HAUL_EHTTP, "%s knows no job '%s' (HTTP 404: %s)", api,
+				      job, why);
+	return haul_error_set(err, HAUL_EHTTP, "%s refused job '%s' (HTTP %ld: %s)", api, job,
+			      status, why);
+}
+
 const char *api_error_text(json_t *json, char *buf, size_t len)
 {
 	const char *t = api_str(json, "detail");

@@ -48,4 +48,13 @@ const char *api_str(json_t *obj, const char *key);
  */
 const char *api_error_text(json_t *json, char *buf, size_t len);
 
+/*
+ * The error for a non-2xx answer of api ("the Sutro API") about job: a key
+ * refused (401/403: names keyvar, the variable it came from), an unknown
+ * job (404), or another refusal, each with the API's own words. Returns
+ * HAUL_EHTTP.
+ */
+int api_refused(const char *api, const char *keyvar, const char *job, long status, json_t *json,
+		struct haul_error *err);
+
 #endif

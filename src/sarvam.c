@@ -26,21 +26,6 @@ static char *make_body(const struct sarvam *s, const char *const *files, size_t 
 	return body;
 }
 
-static int refused(const struct sarvam *s, long status, json_t *json, struct haul_error *err)
-{
-	char text[256];
-	const char *why = api_error_text(json, text, sizeof(text));
-
-	if (status == 401 || status == 403)
-		return haul_error_set(err, HAUL_EHTTP, "the Sarvam API refused the key in "
-				      "SARVAM_API_KEY (HTTP %ld: %s)", status, why);
-	if (status == 404)
-		return haul_error_set(err, HAUL_EHTTP, "the Sarvam API knows no job '%s' (HTTP 404: "
-				      "%s)", s->job, why);
-	return haul_error_set(err, HAUL_EHTTP, "the Sarvam API refused job '%s' (HTTP %ld: %s)",
-			      s->job, status, why);
-}
-
 int sarvam_urls(struct sarvam *s, const char *const *files, size_t n, char **urls,
 		struct haul_error *err)
 {
@@ -82,7 +67,7 @@ int sarvam_urls(struct sarvam *s, const char *const *files, size_t n, char **url
 	if (ret)
 		goto out;
 	if (status < 200 || status > 299) {
-		ret = refused(s, status, json, err);
+		ret = api_refused(call.service, "SARVAM_API_KEY", s->job, status, json, err);
 		goto out;
 	}
 	state = api_str(json, "job_state");

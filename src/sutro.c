@@ -31,21 +31,6 @@ static char *make_url(const struct sutro *s)
 	return url;
 }
 
-static int refused(const struct sutro *s, long status, json_t *json, struct haul_error *err)
-{
-	char text[256];
-	const char *why = api_error_text(json, text, sizeof(text));
-
-	if (status == 401 || status == 403)
-		return haul_error_set(err, HAUL_EHTTP, "the Sutro API refused the key in "
-				      "SUTRO_API_KEY (HTTP %ld: %s)", status, why);
-	if (status == 404)
-		return haul_error_set(err, HAUL_EHTTP, "the Sutro API knows no job '%s' (HTTP 404: "
-				      "%s)", s->job, why);
-	return haul_error_set(err, HAUL_EHTTP, "the Sutro API refused results for job '%s' "
-			      "(HTTP %ld: %s)", s->job, status, why);
-}
-
 int sutro_urls(struct sutro *s, char **get, char **head, struct haul_error *err)
 {
 	char auth[1024];
@@ -72,7 +57,7 @@ int sutro_urls(struct sutro *s, char **get, char **head, struct haul_error *err)
 	if (ret)
 		goto out;
 	if (status < 200 || status > 299) {
-		ret = refused(s, status, json, err);
+		ret = api_refused(call.service, "SUTRO_API_KEY", s->job, status, json, err);
 		goto out;
 	}
 	urls = json_object_get(json, "urls");
