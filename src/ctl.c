@@ -69,6 +69,10 @@ static void on_event(void *ctx, const struct fetch_event *ev)
 			msg_info(c->m, "[%u] GET bytes %" PRIu64 "-%" PRIu64, ev->slot, ev->first,
 				 ev->last);
 		break;
+	case FEV_DONE:
+		msg_debug(c->m, "[%u] done: %" PRIu64 " bytes in %" PRIu64 " ms (first byte after %"
+			  PRIu64 " ms)", ev->slot, ev->bytes, ev->ms, ev->wait_ms);
+		break;
 	case FEV_STEAL:
 		msg_info(c->m, "[%u] takes over bytes %" PRIu64 "-%" PRIu64 " from a busy range",
 			 ev->slot, ev->first, ev->last);

@@ -64,6 +64,7 @@ struct slot {
 	unsigned tries;       /* failures in a row on this segment */
 	unsigned requests;    /* sent by this slot */
 	uint64_t started_ms;  /* when the current request went out */
+	uint64_t first_ms;    /* when its first body byte came, 0: not yet */
 	double last_rate;     /* bytes/s of its last finished request, 0: none */
 	unsigned gen;         /* which URL the current request went to */
 	long status;
@@ -126,6 +127,12 @@ static void slot_check(struct slot *s)
 	struct range_response rr;
 
 	s->checked = 1;
+	s->first_ms = clock_ms();
+	/* How long a request waits for its answer, for plan_set_lead: the
+	 * shortest wait seen, as the others include time this loop spent
+	 * draining other connections (a new connection's first burst). */
+	if (f->wait_ms < 0 || (double)(s->first_ms - s->started_ms) < f->wait_ms)
+		f->wait_ms = (double)(s->first_ms - s->started_ms);
 	curl_easy_getinfo(s->e, CURLINFO_RESPONSE_CODE, &s->status);
 	curl_easy_getinfo(s->e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
 	rr.status = s->status;
@@ -257,6 +264,7 @@ static int slot_start(struct slot *s, long idx)
 	s->first = g->pos;
 	s->last = f->ranged ? g->end - 1 : UINT64_MAX;
 	s->wrote = 0;
+	s->first_ms = 0;
 	s->status = 0;
 	s->checked = 0;
 	s->check = RANGE_OK;
@@ -320,6 +328,32 @@ static struct slot *slowest(struct slot *s)
 }
 
 /*
+ * The bytes a busy connection writes while a new request waits for its
+ * answer: the shortest wait times the mean speed of the busy connections.
+ */
+static uint64_t lead_bytes(const struct fetch *f)
+{
+	uint64_t now = clock_ms(), ms;
+	double sum = 0;
+	unsigned n = 0;
+
+	if (f->wait_ms <= 0)
+		return 0;
+	for (unsigned i = 0; i < f->nslots; i++) {
+		const struct slot *o = &f->slots[i];
+
+		if (o->state != SLOT_BUSY || !o->first_ms || now <= o->first_ms || !o->wrote)
+			continue;
+		ms = now - o->first_ms;
+		sum += (double)o->wrote * 1000.0 / (double)ms;
+		n++;
+	}
+	if (!n)
+		return 0;
+	return (uint64_t)(sum / n * f->wait_ms / 1000.0);
+}
+
+/*
  * Give an idle slot the next range: a free segment, the back half of the
  * biggest one, or -- when none can be halved -- most of the range of a
  * connection far slower than this one was, so no slow tail remains.
@@ -328,9 +362,12 @@ static int slot_refill(struct slot *s)
 {
 	struct fetch *f = s->f;
 	size_t before = f->plan->nsegs;
-	long idx = plan_take(f->plan, (int)s->id);
+	long idx;
 	struct fetch_event ev = { .kind = FEV_STEAL, .slot = s->id };
 	struct slot *victim;
+
+	plan_set_lead(f->plan, lead_bytes(f));
+	idx = plan_take(f->plan, (int)s->id);
 
 	if (idx < 0 && f->ranged && (victim = slowest(s)) != NULL) {
 		idx = plan_rescue(f->plan, victim->seg, (int)s->id);
@@ -469,7 +506,13 @@ static int slot_done(struct slot *s, int code)
 	switch (http_classify(&x)) {
 	case OUTCOME_DONE: {
 		uint64_t ran = clock_ms() - s->started_ms;
+		struct fetch_event ev = {
+			.kind = FEV_DONE, .slot = s->id, .first = s->first, .last = s->last,
+			.status = s->status, .bytes = s->wrote, .ms = ran,
+			.wait_ms = s->first_ms ? s->first_ms - s->started_ms : ran,
+		};
 
+		emit(f, &ev);
 		s->last_rate = (double)s->wrote * 1000.0 / (double)(ran ? ran : 1);
 		plan_drop(f->plan, s->seg);
 		s->seg = -1;
@@ -791,6 +834,7 @@ int fetch_begin(struct fetch *f)
 	f->overloads = 0;
 	f->overload_ms = f->raised_ms = 0;
 	f->failing_since = 0;
+	f->wait_ms = -1;
 	f->rng = (uint64_t)clock_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)f;
 	rate_cap_init(&f->rc, f->retry_rate > 0 ? f->retry_rate : 10, clock_ms());
 	if (!f->max_tries)

@@ -36,6 +36,7 @@ enum fetch_event_kind {
 	FEV_DEADLINE, /* the URL will expire before the download can finish */
 	FEV_POLITE,   /* 429/503 answers: fewer connections (slot = how many now) */
 	FEV_RESCUE,   /* a fast connection takes over most of a slow one's range */
+	FEV_DONE,     /* a request ended well: bytes written, wait_ms, ms */
 };
 
 /* From a checkpoint callback: not now, ask again later. */
@@ -50,6 +51,9 @@ struct fetch_event {
 	uint64_t delay_ms;    /* FEV_RETRY: wait before the next try */
 	int64_t left_s;       /* FEV_DEADLINE: seconds the URL has left */
 	int64_t need_s;       /* FEV_DEADLINE: seconds the download still needs */
+	uint64_t bytes;       /* FEV_DONE: body bytes this request wrote */
+	uint64_t wait_ms;     /* FEV_DONE: from the request to its first byte */
+	uint64_t ms;          /* FEV_DONE: from the request to its end */
 };
 
 struct fetch_stats {
@@ -126,6 +130,7 @@ struct fetch {
 	unsigned overloads;          /* 429/503 answers lately */
 	uint64_t overload_ms;        /* when the last one came */
 	uint64_t raised_ms;          /* when cap last went up */
+	double wait_ms;              /* shortest request to first byte; <0: none yet */
 };
 
 /* Set (or replace) the URL requests go to, and read its deadline. */

@@ -145,15 +145,24 @@ long plan_take(struct plan *p, int owner)
 	}
 	if (best < 0)
 		return -1;
-	/* Steal the back half: the owner keeps writing the front undisturbed. */
+	/* Steal the back half: the owner keeps writing the front undisturbed
+	 * -- and the lead on top while the thief's request gets going. The
+	 * owner then writes (left + lead) / 2 and the thief the rest. */
+	if (p->lead >= best_left)
+		return -1;
 	end = p->segs[best].end;
-	mid = align_up(p->segs[best].pos + (best_left - best_left / 2), p->align);
+	mid = align_up(p->segs[best].pos + (best_left - (best_left - p->lead) / 2), p->align);
 	if (mid >= end || end - mid < p->min_split)
 		return -1;
 	if (plan_grow(p))
 		return -1;
 	p->segs[best].end = mid;
 	return plan_add(p, mid, end, owner);
+}
+
+void plan_set_lead(struct plan *p, uint64_t lead)
+{
+	p->lead = lead;
 }
 
 long plan_rescue(struct plan *p, long idx, int owner)

@@ -32,6 +32,7 @@ struct plan {
 	uint64_t size;      /* bytes in the object */
 	uint64_t min_split; /* no segment smaller than this is created by a cut */
 	uint64_t align;     /* cuts fall on multiples of this */
+	uint64_t lead;      /* see plan_set_lead; 0 at first */
 	struct seg *segs;   /* owned, malloced; indexes stay valid until release */
 	size_t nsegs;
 	size_t cap;
@@ -52,10 +53,20 @@ void plan_release(struct plan *p);
  * Give connection slot `owner` something to fetch: the first unowned,
  * unfinished segment, or else the back half of the owned segment with the
  * most bytes left, cut at an aligned offset, when the stolen part would be
- * at least min_split. Returns the segment's index, or -1 when there is
+ * at least min_split. With a lead (plan_set_lead) the cut moves back by
+ * half of it, so both connections end together. Returns the segment's index, or -1 when there is
  * nothing to hand out (or no memory to split).
  */
 long plan_take(struct plan *p, int owner);
+
+/*
+ * How many bytes a segment's owner still writes while a new request waits
+ * for its first byte (request latency x per-connection speed). plan_take
+ * leaves the owner that much more than half and steals nothing when the
+ * thief would not finish sooner: where every request waits 100 ms for its
+ * first byte, halving the last megabyte only adds a request.
+ */
+void plan_set_lead(struct plan *p, uint64_t lead);
 
 /*
  * Take over most of segment idx for owner: everything from the first block

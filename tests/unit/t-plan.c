@@ -223,8 +223,38 @@ static void aligned_steal(void)
 	plan_release(&p);
 }
 
+/* With a lead, the owner keeps half of it more; no steal that cannot pay. */
+static void lead_steal(void)
+{
+	struct plan p;
+	long a, b, c;
+
+	plan_whole(&p, 8 << 20, 2, 1 << 20, 1);
+	a = plan_take(&p, 0);
+	b = plan_take(&p, 1);
+	p.segs[a].pos = p.segs[a].end;
+	p.segs[b].pos += 1 << 20; /* 3 MiB left */
+	plan_set_lead(&p, 1 << 20);
+	c = plan_take(&p, 0);
+	ok(c >= 0, "a steal with a lead below what is left");
+	is_u64(p.segs[b].end - p.segs[b].pos, 2 << 20,
+	       "... the owner keeps (left + lead) / 2 = 2 MiB");
+	is_u64(p.segs[c].end - p.segs[c].start, 1 << 20, "... the thief takes (left - lead) / 2 = 1 MiB");
+	ok(tiles(&p), "... the segments still tile the object");
+
+	/* 2 MiB and 1 MiB left; a 2 MiB lead makes the 2 MiB not worth halving. */
+	plan_set_lead(&p, 2 << 20);
+	ok(plan_take(&p, 2) == -1, "no steal when the lead covers what is left");
+	/* A lead of 0 halves again (2 MiB -> 1 + 1). */
+	plan_set_lead(&p, 0);
+	c = plan_take(&p, 2);
+	ok(c >= 0 && p.segs[c].end - p.segs[c].start == 1 << 20, "without a lead: the back half");
+	plan_release(&p);
+}
+
 int main(void)
 {
+	lead_steal();
 	holes();
 	aligned_steal();
 	initial_split();
