@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "digest.h"
 #include "header.h"
 #include "num.h"
 
@@ -25,6 +26,7 @@ enum arg_kind {
 	ARG_COUNT,  /* int incremented */
 	ARG_STRING, /* const char * borrowed from argv */
 	ARG_HEADER, /* appended to opts.headers, checked */
+	ARG_CHECKSUM, /* appended to opts.checksums, parsed */
 	ARG_UINT,   /* uint64_t, decimal, within [min, max] */
 	ARG_SIZE,   /* uint64_t, byte count with k/M/G/T suffix */
 	ARG_MSEC,   /* uint64_t milliseconds, from "2", "0.5s" or "250ms" */
@@ -53,6 +55,8 @@ static const struct cli_option options[] = {
 	  "sutro, sarvam: the API's base URL (tests, proxies)" },
 	{ "cacert", 0, ARG_STRING, "FILE", OFF(cacert), 0, 0, 0,
 	  "verify TLS servers against the CA certificates in FILE" },
+	{ "checksum", 'c', ARG_CHECKSUM, "ALGO:HEX", 0, 0, 0, 0,
+	  "check the file's md5, sha1, sha256, sha512, xxh64, xxh3 or xxh128 (repeatable)" },
 	{ "checkpoint-bytes", 0, ARG_SIZE, "SIZE", OFF(cp_bytes), 64 * MiB, 64 * KiB, 1024 * GiB,
 	  "record progress in the journal after SIZE new bytes (default 64M)" },
 	{ "checkpoint-interval", 0, ARG_MSEC, "TIME", OFF(cp_ms), 1000, 10, 3600 * 1000,
@@ -63,6 +67,8 @@ static const struct cli_option options[] = {
 	  "give up connecting after TIME (default 30s)" },
 	{ "dir", 'd', ARG_STRING, "DIR", OFF(dir), 0, 0, 0,
 	  "put output files in DIR" },
+	{ "etag-part-size", 0, ARG_SIZE, "SIZE", OFF(etag_part_size), 0, 64 * KiB, 5 * GiB,
+	  "part size of a multipart ETag (default: guess from the usual ones)" },
 	{ "force", 'f', ARG_FLAG, NULL, OFF(force), 0, 0, 0,
 	  "replace the output file if it exists" },
 	{ "head-url", 0, ARG_STRING, "URL", OFF(head_url), 0, 0, 0,
@@ -84,6 +90,8 @@ static const struct cli_option options[] = {
 	  "never split a range below SIZE bytes (default 1M)" },
 	{ "no-journal", 0, ARG_FLAG, NULL, OFF(no_journal), 0, 0, 0,
 	  "do not write FILE.haul: the download cannot be resumed" },
+	{ "no-verify", 0, ARG_FLAG, NULL, OFF(no_verify), 0, 0, 0,
+	  "do not check the file against its ETag or digest headers" },
 	{ "output", 'o', ARG_STRING, "FILE", OFF(output), 0, 0, 0,
 	  "write to FILE (default: the URL's last path segment)" },
 	{ "quiet", 'q', ARG_FLAG, NULL, OFF(quiet), 0, 0, 0, "print errors only" },
@@ -172,6 +180,17 @@ static int add_header(struct opts *o, const char *line, struct haul_error *err)
 	return CLI_RUN;
 }
 
+static int add_checksum(struct opts *o, const char *spec, struct haul_error *err)
+{
+	if (o->nchecksums == CLI_MAX_CHECKSUMS)
+		return haul_error_set(err, HAUL_EUSAGE, "more than %d --checksum options",
+				      CLI_MAX_CHECKSUMS);
+	if (digest_parse_expect(spec, &o->checksums[o->nchecksums], err))
+		return err->code;
+	o->nchecksums++;
+	return CLI_RUN;
+}
+
 static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 		 struct haul_error *err)
 {
@@ -187,6 +206,8 @@ static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 		return CLI_RUN;
 	case ARG_HEADER:
 		return add_header(o, arg, err);
+	case ARG_CHECKSUM:
+		return add_checksum(o, arg, err);
 	case ARG_UINT:
 	case ARG_SIZE:
 	case ARG_MSEC:
@@ -204,7 +225,8 @@ static int readable_file(const char *path);
 
 static int takes_arg(const struct cli_option *opt)
 {
-	return opt->kind == ARG_STRING || opt->kind == ARG_HEADER || opt->kind == ARG_UINT || opt->kind == ARG_SIZE ||
+	return opt->kind == ARG_STRING || opt->kind == ARG_HEADER || opt->kind == ARG_CHECKSUM ||
+	       opt->kind == ARG_UINT || opt->kind == ARG_SIZE ||
 	       opt->kind == ARG_MSEC;
 }
 

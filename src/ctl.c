@@ -20,6 +20,7 @@
 #include "journal.h"
 #include "net.h"
 #include "plan.h"
+#include "verify.h"
 #include "probe.h"
 #include "store.h"
 #include "syncer.h"
@@ -48,6 +49,10 @@ struct ctl {
 	struct syncer sync;          /* writes checkpoints beside the loop */
 	struct fetch f;
 	struct fetch_stats st;       /* over every fetch of this download */
+	struct verify v;             /* whole-file checks, hashed as it lands */
+	int checks_set;              /* v has its checks */
+	const char *unverifiable;    /* static: why the ETag cannot be checked */
+	int keep_part;               /* failed a check: keep FILE.part */
 	int journaling;              /* FILE.haul is open and kept up to date */
 	int created;                 /* this run created FILE.part */
 	int fetching;                /* f is set up */
@@ -101,6 +106,20 @@ static void on_event(void *ctx, const struct fetch_event *ev)
 }
 
 /* The data first, then the record: the journal never claims more. */
+
+/* Where the first byte not yet written is (the plan covers every hole). */
+static uint64_t frontier(const struct ctl *c)
+{
+	uint64_t at = c->plan.size;
+
+	for (size_t i = 0; i < c->plan.nsegs; i++) {
+		const struct seg *g = &c->plan.segs[i];
+
+		if (g->pos < g->end && g->pos < at)
+			at = g->pos;
+	}
+	return at;
+}
 /*
  * A checkpoint: while downloading, handed to the syncer so the transfers go
  * on while the disk catches up (one at a time: FETCH_CP_LATER while the last
@@ -114,6 +133,8 @@ static int on_checkpoint(void *ctx, int final, struct haul_error *err)
 	uint64_t vouch = c->saved;
 	int ret;
 
+	/* Everything is written out now: the checks may read up to the gap. */
+	verify_advance(&c->v, frontier(c));
 	if (!c->journaling && final)
 		return 0;
 	ret = final ? syncer_wait(&c->sync, &vouch, err) : syncer_poll(&c->sync, &vouch, err);
@@ -479,6 +500,53 @@ static int prepare(struct ctl *c, struct haul_error *err)
 	return ret == 1 ? start_fresh(c, resumable, err) : 0;
 }
 
+/*
+ * The whole-file checks: --checksum, then (unless --no-verify) the ETag
+ * and digest headers. Their thread starts now when the size is known, at
+ * the end otherwise.
+ */
+static int setup_checks(struct ctl *c, struct haul_error *err)
+{
+	const struct remote *r = &c->remote;
+	const struct opts *o = c->o;
+	char label[64];
+
+	c->checks_set = 1;
+	for (unsigned i = 0; i < o->nchecksums; i++)
+		if (verify_add(&c->v, &o->checksums[i], digest_name(o->checksums[i].alg)))
+			return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	if (!o->no_verify && r->size_known) {
+		if (verify_add_etag(&c->v, r->etag, r->size, o->etag_part_size, &c->unverifiable) < 0)
+			return haul_error_set(err, HAUL_EFAIL, "out of memory");
+		for (unsigned i = 0; i < r->nsums; i++) {
+			snprintf(label, sizeof(label), "%s = %s", digest_name(r->sums[i].alg),
+				 r->sums[i].source);
+			if (verify_add(&c->v, &r->sums[i], label))
+				return haul_error_set(err, HAUL_EFAIL, "out of memory");
+		}
+	}
+	if (c->unverifiable)
+		msg_info(c->m, "not verifiable: %s", c->unverifiable);
+	return r->size_known ? verify_start(&c->v, &c->store, r->size, err) : 0;
+}
+
+/*
+ * With whole-file checks the ranges are dealt out in rows (each connection
+ * takes the next range in file order), so the gap-free prefix the checks
+ * can hash grows during the download, not only at its end.
+ */
+#define VERIFY_ROWS 4
+#define VERIFY_ROW_MIN (16ull * 1024 * 1024) /* no more requests for small files */
+
+static unsigned rows_for(const struct ctl *c, uint64_t size, unsigned nslots)
+{
+	uint64_t rows = size / nslots / VERIFY_ROW_MIN;
+
+	if (!c->v.n)
+		return 1;
+	return rows < 1 ? 1 : rows > VERIFY_ROWS ? VERIFY_ROWS : (unsigned)rows;
+}
+
 /* Plan what is missing and get the transfers ready (not yet sent). */
 static int setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_error *err)
 {
@@ -490,12 +558,14 @@ static int setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_e
 	struct fetch *f = &c->f;
 	int ret;
 
+	if (!c->checks_set && (ret = setup_checks(c, err)) != 0)
+		return ret;
 	/* Without a journal everything is missing; with one, its holes. */
 	if (c->journaling && blocks_holes(&c->blocks, &holes, &nholes))
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	plan_release(&c->plan);
 	ret = plan_init(&c->plan, size, c->journaling ? holes : &whole, nholes,
-			ranged ? nslots : 1, c->o->min_split, align);
+			ranged ? nslots * rows_for(c, size, nslots) : 1, c->o->min_split, align);
 	free(holes);
 	if (ret)
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
@@ -598,12 +668,47 @@ static int stopped(struct ctl *c, int ret, struct haul_error *err)
 	return ret;
 }
 
+/* Finish the whole-file checks; a mismatch keeps FILE.part, unrenamed. */
+static int check_file(struct ctl *c, struct haul_error *err)
+{
+	uint64_t size = c->remote.size_known ? c->remote.size : c->plan.segs[0].end;
+	char *cause;
+	int ret = 0;
+
+	if (!c->v.n)
+		return 0;
+	if (!c->remote.size_known)
+		ret = verify_start(&c->v, &c->store, size, err); /* only now is the size known */
+	if (!ret)
+		ret = verify_finish(&c->v, err);
+	if (!ret) {
+		msg_debug(c->m, "checks finished %.3f s after the last byte", c->v.tail_s);
+		return 0;
+	}
+	if (ret != HAUL_EINTEGRITY)
+		return ret;
+	c->keep_part = 1;
+	cause = err->msg;
+	err->msg = NULL;
+	haul_error_set(err, ret, "%s: %s; the data is kept in %s, not renamed", c->store.path,
+		       cause ? cause : "integrity check failed", c->store.part_path);
+	free(cause);
+	return ret;
+}
+
 static int commit(struct ctl *c, struct haul_error *err)
 {
 	int ret;
 
 	/* A failed fdatasync may have dropped data: never rename after one. */
 	ret = settle(c, err);
+	if (ret)
+		return ret;
+	/* The data's final flush to disk first: the checks' last reading
+	 * runs meanwhile in their thread. */
+	if (c->v.n && (ret = store_sync(&c->store, err)) != 0)
+		return ret;
+	ret = check_file(c, err);
 	if (ret)
 		return ret;
 	if (c->journaling && c->o->keep_journal) {
@@ -620,6 +725,14 @@ static int commit(struct ctl *c, struct haul_error *err)
 	if (c->journaling)
 		journal_close(&c->journal, !c->o->keep_journal);
 	summary(c, c->remote.size_known ? c->remote.size : c->plan.segs[0].end);
+	for (size_t i = 0; i < c->v.n; i++) {
+		char line[160];
+
+		verify_describe(&c->v.checks[i], line, sizeof(line));
+		msg_note(c->m, "%s", line);
+	}
+	if (c->unverifiable)
+		msg_note(c->m, "not verifiable: %s", c->unverifiable);
 	return 0;
 }
 
@@ -675,6 +788,7 @@ static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
 	store_init(&c->store, ops);
 	journal_init(&c->journal, ops);
 	syncer_init(&c->sync, &c->store, &c->journal, net->multi);
+	verify_init(&c->v);
 	ret = url_check(d->url, "URL", err);
 	if (!ret && d->head_url)
 		ret = url_check(d->head_url, "--head-url", err);
@@ -713,7 +827,8 @@ static void ctl_release(struct ctl *c, int failed)
 	if (c->fetching)
 		fetch_release(&c->f);
 	syncer_release(&c->sync); /* before the journal and the file go */
-	if (failed && !c->journaling)
+	verify_release(&c->v); /* its thread reads the file: stopped first */
+	if (failed && !c->journaling && !c->keep_part)
 		store_discard(&c->store);
 	journal_close(&c->journal, 0);
 	blocks_release(&c->blocks);

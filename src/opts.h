@@ -7,7 +7,11 @@
 
 #include <stdint.h>
 
+#include "digest.h"
 #include "header.h"
+
+/* --checksum options at most. */
+#define CLI_MAX_CHECKSUMS 8
 
 enum opts_mode {
 	MODE_URL = 0, /* haul URL */
@@ -44,6 +48,10 @@ struct opts {
 	int force;            /* replace an existing output file */
 	int keep_journal;     /* keep FILE.haul after success */
 	int no_journal;       /* do not write a journal (not resumable) */
+	int no_verify;        /* do not check ETags and digest headers */
+	uint64_t etag_part_size; /* multipart ETag part size, 0: guess */
+	struct expect checksums[CLI_MAX_CHECKSUMS]; /* --checksum */
+	unsigned nchecksums;
 	int restart;          /* discard a journal and partial file, start over */
 	int http2;            /* offer HTTP/2 (one connection per range still) */
 	int quiet;            /* -q: errors only */

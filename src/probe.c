@@ -76,8 +76,54 @@ static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+static void add_sum(struct remote *r, enum digest_alg alg, const char *b64, size_t len,
+		    const char *source)
+{
+	struct expect *x = &r->sums[r->nsums];
+
+	if (r->nsums == sizeof(r->sums) / sizeof(r->sums[0]) || !b64)
+		return;
+	/* A composite checksum ("...-N", of parts) does not decode: skipped. */
+	if (digest_unbase64(b64, len, x->want, digest_size(alg)))
+		return;
+	x->alg = alg;
+	x->source = source;
+	r->nsums++;
+}
+
+/*
+ * Whole-object digests in the answer: S3's x-amz-checksum-sha256/sha1
+ * (full-object ones only), GCS's x-goog-hash md5, and Content-MD5 when the
+ * body was (or would be, for HEAD) the whole object.
+ */
+static void take_sums(CURL *e, struct remote *r, int whole)
+{
+	const char *v;
+
+	r->nsums = 0;
+	if ((v = net_header(e, "x-amz-checksum-sha256")))
+		add_sum(r, DIGEST_SHA256, v, strlen(v), "x-amz-checksum-sha256");
+	if ((v = net_header(e, "x-amz-checksum-sha1")))
+		add_sum(r, DIGEST_SHA1, v, strlen(v), "x-amz-checksum-sha1");
+	/* GCS sends x-goog-hash once per algorithm, or one comma list. */
+	for (size_t i = 0; i < 8; i++) {
+		struct curl_header *h;
+		const char *m;
+
+		if (curl_easy_header(e, "x-goog-hash", i, CURLH_HEADER, -1, &h) != CURLHE_OK)
+			break;
+		if ((m = strstr(h->value, "md5=")) != NULL) {
+			m += 4;
+			add_sum(r, DIGEST_MD5, m, strcspn(m, ", "), "x-goog-hash");
+			break;
+		}
+	}
+	if (whole && (v = net_header(e, "Content-MD5")))
+		add_sum(r, DIGEST_MD5, v, strlen(v), "Content-MD5");
+}
+
 /* Take the identity headers of the response on e. */
-static int take_identity(CURL *e, struct remote *r)
+static int take_identity(CURL *e, struct remote *r, int whole)
 {
 	const char *etag = net_header(e, "ETag");
 	const char *lm = net_header(e, "Last-Modified");
@@ -90,6 +136,7 @@ static int take_identity(CURL *e, struct remote *r)
 		return -1;
 	if (lm && *lm && strlen(lm) < 64 && !(r->last_modified = strdup(lm)))
 		return -1;
+	take_sums(e, r, whole);
 	return 0;
 }
 
@@ -175,7 +222,7 @@ static int probe_head(struct net *n, const char *url, volatile sig_atomic_t *sto
 		r->ranges = RANGES_NO;
 	else
 		r->ranges = RANGES_UNKNOWN;
-	code = take_identity(e, r);
+	code = take_identity(e, r, 1);
 	curl_easy_cleanup(e);
 	return code ? haul_error_set(err, HAUL_EFAIL, "out of memory") : 0;
 }
@@ -251,7 +298,7 @@ static int probe_get(struct net *n, const char *url, volatile sig_atomic_t *stop
 		ret = refused(err, status, url, &s, n);
 		goto out;
 	}
-	if (take_identity(s.e, r))
+	if (take_identity(s.e, r, status == 200))
 		ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
 out:
 	curl_easy_cleanup(s.e);

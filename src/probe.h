@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "digest.h"
 #include "err.h"
 #include "net.h"
 
@@ -25,6 +26,8 @@ struct remote {
 	char *etag;           /* owned, NULL or malloced; well-formed only */
 	char *last_modified;  /* owned, NULL or malloced */
 	const char *method;   /* static: "HEAD" or "GET" (what told us) */
+	struct expect sums[4];/* whole-object digests the headers announced */
+	unsigned nsums;
 };
 
 void remote_init(struct remote *r);

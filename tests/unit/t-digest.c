@@ -1,0 +1,163 @@
+/* t-digest.c -- known answers for every algorithm, hex/base64 decoding,
+ * --checksum parsing, ETag classification and part sizes, and the
+ * multipart MD5-of-MD5s against a computation done here by hand. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "digest.h"
+#include "etag.h"
+#include "tap.h"
+
+#define MiB (1024ull * 1024)
+
+static void kat(enum digest_alg alg, const char *in, const char *want)
+{
+	unsigned char out[DIGEST_MAX];
+	char hex[2 * DIGEST_MAX + 1];
+	struct digest d;
+
+	/* Fed in two pieces, to exercise the streaming state. */
+	ok(digest_init(&d, alg) == 0, "%s: init", digest_name(alg));
+	digest_update(&d, in, strlen(in) / 2);
+	digest_update(&d, in + strlen(in) / 2, strlen(in) - strlen(in) / 2);
+	digest_final(&d, out);
+	digest_release(&d);
+	digest_hex(out, digest_size(alg), hex);
+	is_str(hex, want, "%s(\"%s\")", digest_name(alg), in);
+}
+
+static void vectors(void)
+{
+	kat(DIGEST_MD5, "", "d41d8cd98f00b204e9800998ecf8427e");
+	kat(DIGEST_MD5, "abc", "900150983cd24fb0d6963f7d28e17f72");
+	kat(DIGEST_SHA1, "abc", "a9993e364706816aba3e25717850c26c9cd0d89d");
+	kat(DIGEST_SHA256, "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	kat(DIGEST_SHA512, "abc",
+	    "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+	    "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+	/* xxHash values as xxhsum -H1/-H3/-H2 prints them. */
+	kat(DIGEST_XXH64, "", "ef46db3751d8e999");
+	kat(DIGEST_XXH64, "abc", "44bc2cf5ad770999");
+	kat(DIGEST_XXH3, "", "2d06800538d394c2");
+	kat(DIGEST_XXH3, "abc", "78af5f94892f3950");
+	kat(DIGEST_XXH128, "", "99aa06d3014798d86001c324468d497f");
+	kat(DIGEST_XXH128, "abc", "06b05ab6733a618578af5f94892f3950");
+}
+
+static void decoding(void)
+{
+	unsigned char b[DIGEST_MAX];
+	struct expect e;
+	struct haul_error err;
+	enum digest_alg alg;
+
+	ok(digest_unhex("00ff7F", 6, b, 3) == 0 && b[0] == 0 && b[1] == 0xff && b[2] == 0x7f,
+	   "hex of either case decodes");
+	ok(digest_unhex("00f", 3, b, 2) == -1, "odd or short hex is refused");
+	ok(digest_unhex("0g", 2, b, 1) == -1, "a non-hex digit is refused");
+	/* base64 of md5("abc") = kAFQmDzST7DWlj99KOF/cg== */
+	ok(digest_unbase64("kAFQmDzST7DWlj99KOF/cg==", 24, b, 16) == 0 && b[0] == 0x90 && b[15] == 0x72,
+	   "base64 of an md5 decodes");
+	ok(digest_unbase64("kAFQmDzST7DWlj99KOF/cg=", 23, b, 16) == -1, "unpadded base64 is refused");
+	ok(digest_unbase64("kAFQmDzST7DWlj99KOF/c===", 24, b, 16) == -1, "wrong padding is refused");
+	ok(digest_unbase64("kAFQmDzST7DWlj99KOF*cg==", 24, b, 16) == -1, "a stray byte is refused");
+	ok(digest_lookup("SHA256", 6, &alg) == 0 && alg == DIGEST_SHA256, "names are case-insensitive");
+	ok(digest_lookup("sha", 3, &alg) == -1, "a prefix is not a name");
+
+	haul_error_init(&err);
+	ok(digest_parse_expect("md5:900150983cd24fb0d6963f7d28e17f72", &e, &err) == 0 &&
+	   e.alg == DIGEST_MD5 && e.want[0] == 0x90, "--checksum md5:HEX parses");
+	ok(digest_parse_expect("crc32:00000000", &e, &err) == HAUL_EUSAGE && strstr(err.msg, "crc32"),
+	   "an unknown algorithm is named in the error");
+	haul_error_release(&err);
+	haul_error_init(&err);
+	ok(digest_parse_expect("sha1:abcd", &e, &err) == HAUL_EUSAGE && strstr(err.msg, "40 hex"),
+	   "a short digest says how long it should be");
+	haul_error_release(&err);
+	haul_error_init(&err);
+	ok(digest_parse_expect("deadbeef", &e, &err) == HAUL_EUSAGE && strstr(err.msg, "ALGO:HEX"),
+	   "no colon: the form is shown");
+	haul_error_release(&err);
+}
+
+static void etags(void)
+{
+	struct etag_info ei;
+	uint64_t sz[8];
+	size_t n;
+
+	ok(etag_classify("\"900150983cd24fb0d6963f7d28e17f72\"", &ei) == ETAG_MD5 && ei.md5[0] == 0x90,
+	   "32 hex digits: a single-part MD5");
+	ok(etag_classify("\"900150983cd24fb0d6963f7d28e17f72-12\"", &ei) == ETAG_MULTIPART &&
+	   ei.parts == 12, "HEX-12: multipart, 12 parts");
+	ok(etag_classify("W/\"900150983cd24fb0d6963f7d28e17f72\"", &ei) == ETAG_OPAQUE,
+	   "a weak ETag says nothing");
+	ok(etag_classify("\"6b02dc1e-40000000\"", &ei) == ETAG_OPAQUE, "nginx's ETag is opaque");
+	ok(etag_classify("\"900150983cd24fb0d6963f7d28e17f72-0\"", &ei) == ETAG_OPAQUE,
+	   "0 parts is not multipart");
+	ok(etag_classify("\"900150983cd24fb0d6963f7d28e17f72-123456\"", &ei) == ETAG_OPAQUE,
+	   "more than 10000 parts is not S3's");
+	ok(etag_classify(NULL, &ei) == ETAG_OPAQUE, "no ETag");
+
+	n = etag_part_sizes(100 * MiB, 20, 0, sz, 8);
+	ok(n >= 1 && sz[0] == 5 * MiB, "100 MiB in 20 parts: 5 MiB parts");
+	n = etag_part_sizes(100 * MiB + 1, 13, 0, sz, 8);
+	ok(n == 1 && sz[0] == 8 * MiB, "100 MiB + 1 in 13 parts: 8 MiB parts only");
+	n = etag_part_sizes(1000 * MiB, 7, 0, sz, 8);
+	ok(n == 1 && sz[0] == 143 * MiB, "1000 MiB in 7 parts: size/7 rounded up to a MiB");
+	n = etag_part_sizes(1000 * MiB, 3, 0, sz, 8);
+	ok(n == 1 && sz[0] == 334 * MiB, "only sizes that give exactly the part count");
+	n = etag_part_sizes(10 * MiB, 2, 6 * MiB, sz, 8);
+	ok(n == 1 && sz[0] == 6 * MiB, "a given part size is the only one");
+	n = etag_part_sizes(10 * MiB, 3, 6 * MiB, sz, 8);
+	ok(n == 0, "a given part size that does not fit: none");
+}
+
+/* The multipart digest, fed in odd pieces, against one made by hand. */
+static void multipart(void)
+{
+	size_t size = 3 * 65536 + 1000, ps = 65536;
+	unsigned char *buf = malloc(size), parts[4 * 16], want[16], got[16];
+	struct etag_mpart m;
+	uint64_t nparts = 0;
+
+	for (size_t i = 0; i < size; i++)
+		buf[i] = (unsigned char)(i * 7 + (i >> 9));
+	for (size_t p = 0; p < 4; p++) {
+		size_t off = p * ps, len = p < 3 ? ps : 1000;
+
+		digest_buf(DIGEST_MD5, buf + off, len, parts + 16 * p);
+	}
+	digest_buf(DIGEST_MD5, parts, sizeof(parts), want);
+	ok(etag_mpart_init(&m, ps) == 0, "multipart state");
+	for (size_t off = 0; off < size;) {
+		size_t step = off % 3 ? 40000 : 777;
+
+		step = step > size - off ? size - off : step;
+		etag_mpart_update(&m, buf + off, step);
+		off += step;
+	}
+	etag_mpart_final(&m, got, &nparts);
+	etag_mpart_release(&m);
+	ok(nparts == 4 && !memcmp(got, want, 16), "MD5 of the 4 parts' MD5s, 4 parts");
+
+	/* A size that is a whole number of parts: no empty last part. */
+	ok(etag_mpart_init(&m, ps) == 0, "multipart state again");
+	etag_mpart_update(&m, buf, 2 * ps);
+	etag_mpart_final(&m, got, &nparts);
+	etag_mpart_release(&m);
+	digest_buf(DIGEST_MD5, parts, 32, want);
+	ok(nparts == 2 && !memcmp(got, want, 16), "exactly 2 parts: 2, not 3");
+	free(buf);
+}
+
+int main(void)
+{
+	vectors();
+	decoding();
+	etags();
+	multipart();
+	return tap_done();
+}
