@@ -178,6 +178,23 @@ out:
 	return ret;
 }
 
+int blocks_check(const struct blocks *bt, struct store *sto, uint64_t idx)
+{
+	XXH3_state_t *st = XXH3_createState();
+	unsigned char *buf = malloc(BLOCKS_READ_CHUNK);
+	int r = -ENOMEM;
+
+	if (st && buf) {
+		XXH3_64bits_reset(st);
+		r = hash_file(st, sto, blocks_start(bt, idx), bt->b[idx].done, buf);
+		if (!r && XXH3_64bits_digest(st) != bt->b[idx].digest)
+			r = 1;
+	}
+	XXH3_freeState(st);
+	free(buf);
+	return r;
+}
+
 int bhash_init(struct bhash *h)
 {
 	h->at = UINT64_MAX;

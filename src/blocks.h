@@ -86,6 +86,12 @@ int blocks_holes(const struct blocks *bt, struct range **out, size_t *n);
 int blocks_verify(struct blocks *bt, struct store *st, uint64_t *bad);
 
 /*
+ * Check block idx of the table against the file: 0 when its written prefix
+ * matches, 1 when it does not (or the file is too short), -errno.
+ */
+int blocks_check(const struct blocks *bt, struct store *st, uint64_t idx);
+
+/*
  * The running digest of one connection's bytes. It follows the connection's
  * write position; finished blocks go into the table at once, the unfinished
  * one when bhash_note() is called (at a checkpoint).

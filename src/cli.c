@@ -331,6 +331,11 @@ static int check_operands(struct opts *o, struct haul_error *err)
 		if (o->output && o->nargs > 3)
 			return haul_error_set(err, HAUL_EUSAGE, "-o names one file; with several, "
 					      "use --dir");
+	} else if (strcmp(o->args[0], "verify") == 0) {
+		o->mode = MODE_VERIFY;
+		if (o->nargs != 2)
+			return haul_error_set(err, HAUL_EUSAGE,
+					      "usage: haul verify [--checksum ALGO:HEX]... FILE");
 	} else {
 		o->mode = MODE_URL;
 		if (o->nargs > 1)
@@ -367,8 +372,10 @@ void cli_usage(FILE *fp)
 	fputs("Usage: haul [OPTIONS] URL\n"
 	      "       haul sutro [OPTIONS] JOB_ID\n"
 	      "       haul sarvam [OPTIONS] JOB_ID FILE...\n"
+	      "       haul verify [--checksum ALGO:HEX]... FILE\n"
 	      "Download URL over parallel HTTP range requests into one file; or the\n"
 	      "results of a Sutro batch job, or output files of a Sarvam batch job.\n"
+	      "'haul verify' checks a finished file against digests or its kept journal.\n"
 	      "\n"
 	      "Options:\n",
 	      fp);

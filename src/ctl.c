@@ -690,8 +690,9 @@ static int check_file(struct ctl *c, struct haul_error *err)
 	c->keep_part = 1;
 	cause = err->msg;
 	err->msg = NULL;
-	haul_error_set(err, ret, "%s: %s; the data is kept in %s, not renamed", c->store.path,
-		       cause ? cause : "integrity check failed", c->store.part_path);
+	haul_error_set(err, ret, "%s: %s; the data is kept in %s, not renamed (--restart "
+		       "downloads it again)", c->store.path, cause ? cause : "integrity check failed",
+		       c->store.part_path);
 	free(cause);
 	return ret;
 }

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "jobs.h"
 #include "msg.h"
+#include "recheck.h"
 
 /* The one global: raised by SIGINT/SIGTERM, polled by the transfer loop. */
 static volatile sig_atomic_t interrupted;
@@ -81,6 +82,8 @@ int main(int argc, char **argv)
 			ret = jobs_sutro(&o, &m, &interrupted, &err);
 		else if (o.mode == MODE_SARVAM)
 			ret = jobs_sarvam(&o, &m, &interrupted, &err);
+		else if (o.mode == MODE_VERIFY)
+			ret = recheck_run(&o, &m, &err);
 		else
 			ret = ctl_run(&o, &m, &interrupted, NULL, &err);
 	}

@@ -17,6 +17,7 @@ enum opts_mode {
 	MODE_URL = 0, /* haul URL */
 	MODE_SUTRO,   /* haul sutro JOB_ID */
 	MODE_SARVAM,  /* haul sarvam JOB_ID FILE... */
+	MODE_VERIFY,  /* haul verify FILE */
 };
 
 struct opts {

@@ -29,6 +29,20 @@ replayable: the same seed and request number give the same draw):
   bigheader=N     a header line of N bytes
   bigetag=N       an ETag of N characters
 
+INTEGRITY, per request:
+  multipart=P     an S3 multipart ETag "HEX-N" for parts of P bytes (HEX:
+                  the MD5 of the parts' binary MD5s; N = ceil(size / P));
+                  it is also what If-Match compares against
+  flip=OFF        every GET body that covers byte OFF sends it XORed with
+                  1 (headers still describe the true file); with
+                  flipfirst=1 only the first such answer for the URL
+  amzsha256=1     x-amz-checksum-sha256: base64 of the file's SHA-256
+                  (amzsha256=bad: of b"wrong")
+  googhash=1      x-goog-hash: crc32c=AAAAAA==,md5=<base64 MD5> (the
+                  crc32c is a fixed dummy)
+  contentmd5=1    Content-MD5 (base64 MD5 of the file) on HEAD and on 200
+                  answers with the whole file
+
 With --tls CERT KEY it speaks HTTPS. A request in absolute form (the way a
 client talks to an HTTP proxy) is served like any other and logged with
 "absolute": true, so the origin doubles as a proxy for any host name.
@@ -39,6 +53,7 @@ Standard library only.
 """
 
 import argparse
+import base64
 import email.utils
 import hashlib
 import http.server
@@ -120,6 +135,7 @@ class EtagCache:
         self._lock = threading.Lock()
         self._by_path = {}      # path -> (key, etag)
         self._busy = {}         # key -> Lock held while hashing
+        self._extra = {}        # (key, kind) -> other digests
 
     @staticmethod
     def key_of(st):
@@ -161,6 +177,47 @@ class EtagCache:
                 with self._lock:
                     self._busy.pop(key, None)
                 busy.release()
+
+    def digest(self, fd, st, kind):
+        """kind: "md5", "sha256" (raw bytes) or ("multipart", P) (the
+        ETag text); cached per file version."""
+        key = (self.key_of(st), kind)
+        with self._lock:
+            hit = self._extra.get(key)
+        if hit is not None:
+            return hit
+        if kind in ("md5", "sha256"):
+            h = hashlib.new(kind)
+            off = 0
+            while True:
+                block = os.pread(fd, HASH_CHUNK, off)
+                if not block:
+                    break
+                h.update(block)
+                off += len(block)
+            value = h.digest()
+        else:
+            part = kind[1]
+            outer = hashlib.md5()
+            off = n = 0
+            while off < st.st_size or n == 0:
+                h = hashlib.md5()
+                left = min(part, st.st_size - off)
+                while left > 0:
+                    block = os.pread(fd, min(HASH_CHUNK, left), off)
+                    if not block:
+                        break
+                    h.update(block)
+                    off += len(block)
+                    left -= len(block)
+                outer.update(h.digest())
+                n += 1
+                if st.st_size == 0:
+                    break
+            value = '"%s-%d"' % (outer.hexdigest(), n)
+        with self._lock:
+            self._extra[key] = value
+        return value
 
     @staticmethod
     def _md5_fd(fd, size):
@@ -617,6 +674,10 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         nolm = opt_flag(opts, "nolm")
 
         real_etag = self.server.etags.get(fs_path, fh.fileno(), st)
+        multipart = opt_int(opts, "multipart")
+        if multipart and multipart > 0:
+            real_etag = self.server.etags.digest(fh.fileno(), st,
+                                                 ("multipart", multipart))
         etag = None if noetag else real_etag
         mtime = st.st_mtime
         lm = None if nolm else email.utils.formatdate(mtime, usegmt=True)
@@ -632,6 +693,16 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             base.append(("X-Haul-Padding", "p" * bigheader))
         if lm is not None:
             base.append(("Last-Modified", lm))
+        amz = opts.get("amzsha256")
+        if amz:
+            raw = (hashlib.sha256(b"wrong").digest() if amz == "bad" else
+                   self.server.etags.digest(fh.fileno(), st, "sha256"))
+            base.append(("x-amz-checksum-sha256",
+                         base64.b64encode(raw).decode()))
+        if opt_flag(opts, "googhash"):
+            raw = self.server.etags.digest(fh.fileno(), st, "md5")
+            base.append(("x-goog-hash", "crc32c=AAAAAA==,md5=" +
+                         base64.b64encode(raw).decode()))
         ranges_honoured = not norange and not nolength
         if ranges_honoured and not no_ar_header:
             base.append(("Accept-Ranges", "bytes"))
@@ -692,6 +763,10 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
                 ("Content-Length", str(last - first + 1))]
             if opt_flag(opts, "gzip"):
                 headers.append(("Content-Encoding", "gzip"))
+        if opt_flag(opts, "contentmd5") and first == 0 and last == size - 1 \
+                and (code == 200 or self.is_head):
+            raw = self.server.etags.digest(fh.fileno(), st, "md5")
+            headers.append(("Content-MD5", base64.b64encode(raw).decode()))
         if opt_flag(opts, "hugelen"):
             headers = [h for h in headers if h[0] != "Content-Length"]
             headers.append(("Content-Length", "99999999999999999999"))
@@ -717,7 +792,12 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             send = max(0, count - short)
         droprate = opt_float(opts, "droprate")
         stallafter = opt_int(opts, "stallafter")
-        if droprate or stallafter is not None:
+        flip = opt_int(opts, "flip")
+        if flip is not None and first <= flip < first + send and \
+                (not opt_flag(opts, "flipfirst") or self.server.count_path(
+                    self.req_path + "?" + self.req_query + "#flip") == 1):
+            self._send_flipped(fh, first, send, flip)
+        elif droprate or stallafter is not None:
             send = self._send_faulty(fh, first, send, rate, droprate or 0.0,
                                      stallafter, opt_float(opts, "stallfor") or 0.0)
         elif rate is not None and rate > 0:
@@ -736,6 +816,19 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+    def _send_flipped(self, fh, first, count, flip):
+        """Send count bytes from first, byte flip XORed with 1."""
+        done = 0
+        while done < count:
+            data = os.pread(fh.fileno(), min(count - done, 1 << 20), first + done)
+            if not data:
+                break
+            at = flip - (first + done)
+            if 0 <= at < len(data):
+                data = data[:at] + bytes([data[at] ^ 1]) + data[at + 1:]
+            self._sendall_counting(data, 0, len(data))
+            done += len(data)
 
     def _serve_unknown_length(self, fh, size, base):
         chunked = self.request_version != "HTTP/1.0"
