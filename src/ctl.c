@@ -515,8 +515,13 @@ static int setup_checks(struct ctl *c, struct haul_error *err)
 	for (unsigned i = 0; i < o->nchecksums; i++)
 		if (verify_add(&c->v, &o->checksums[i], digest_name(o->checksums[i].alg)))
 			return haul_error_set(err, HAUL_EFAIL, "out of memory");
-	if (!o->no_verify && r->size_known) {
-		if (verify_add_etag(&c->v, r->etag, r->size, o->etag_part_size, &c->unverifiable) < 0)
+	if (!o->no_verify) {
+		struct etag_info ei;
+
+		/* Without a size only a single-part ETag can be checked: part
+		 * sizes are guessed from the size. */
+		if ((r->size_known || etag_classify(r->etag, &ei) == ETAG_MD5) &&
+		    verify_add_etag(&c->v, r->etag, r->size, o->etag_part_size, &c->unverifiable) < 0)
 			return haul_error_set(err, HAUL_EFAIL, "out of memory");
 		for (unsigned i = 0; i < r->nsums; i++) {
 			snprintf(label, sizeof(label), "%s = %s", digest_name(r->sums[i].alg),

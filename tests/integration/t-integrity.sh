@@ -23,6 +23,16 @@ is "$rc" 0 "--no-verify: exit 0"
 ! grep -q 'ETag: verified' "$T/err"
 ok $? "... and no ETag check is claimed"
 
+# Unknown length (one plain stream): the single-part ETag is still checked.
+run_haul -o "$T/out/nl" "$ORIGIN/obj.bin?nolength=1"
+is "$rc" 0 "unknown length: exit 0"
+grep -q 'md5 = ETag: verified' "$T/err"
+ok $? "... the ETag's MD5 verified"
+run_haul -o "$T/out/nlf" "$ORIGIN/obj.bin?nolength=1&flip=5"
+is "$rc" 9 "unknown length, a flipped byte: exit 9"
+test ! -e "$T/out/nlf"
+ok $? "... nothing under the final name"
+
 # --- multipart ETag computed here, independently, from split parts ---
 # parts_etag FILE PARTSIZE: "HEX-N" as S3 computes it.
 parts_etag() {

@@ -36,6 +36,7 @@ INTEGRITY, per request:
   flip=OFF        every GET body that covers byte OFF sends it XORed with
                   1 (headers still describe the true file); with
                   flipfirst=1 only the first such answer for the URL
+                  (flipfirst does not apply with nolength)
   amzsha256=1     x-amz-checksum-sha256: base64 of the file's SHA-256
                   (amzsha256=bad: of b"wrong")
   googhash=1      x-goog-hash: crc32c=AAAAAA==,md5=<base64 MD5> (the
@@ -850,11 +851,15 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             step = PLAIN_CHUNK
         off = 0
         fd = fh.fileno()
+        flip = opt_int(self.opts, "flip")
         while off < size:
             n = min(step, size - off)
             data = os.pread(fd, n, off)
             if not data:
                 break
+            if flip is not None and off <= flip < off + len(data):
+                at = flip - off
+                data = data[:at] + bytes([data[at] ^ 1]) + data[at + 1:]
             if pacer is not None:
                 pacer.wait(len(data))
             head = b"%x\r\n" % len(data) if chunked else b""
