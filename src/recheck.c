@@ -1,6 +1,6 @@
 /*
  * recheck.c -- "haul verify FILE": the file's digests and, with a kept
- * journal, every block's XXH3 against the table. Reads only.
+ * journal, every block's XXH3 against the table. The file is only read.
  */
 #include "config.h"
 
