@@ -28,6 +28,7 @@ enum arg_kind {
 	ARG_HEADER, /* appended to opts.headers, checked */
 	ARG_CHECKSUM, /* appended to opts.checksums, parsed */
 	ARG_UINT,   /* uint64_t, decimal, within [min, max] */
+	ARG_CONNS,  /* like ARG_UINT, or "auto" for 0 */
 	ARG_SIZE,   /* uint64_t, byte count with k/M/G/T suffix */
 	ARG_MSEC,   /* uint64_t milliseconds, from "2", "0.5s" or "250ms" */
 	ARG_HELP,   /* --help */
@@ -61,8 +62,8 @@ static const struct cli_option options[] = {
 	  "record progress in the journal after SIZE new bytes (default 64M)" },
 	{ "checkpoint-interval", 0, ARG_MSEC, "TIME", OFF(cp_ms), 1000, 10, 3600 * 1000,
 	  "...or after TIME seconds, e.g. 2 or 250ms (default 1s)" },
-	{ "connections", 'n', ARG_UINT, "N", OFF(connections), 16, 1, 512,
-	  "parallel connections, 1 to 512 (default 16)" },
+	{ "connections", 'n', ARG_CONNS, "N|auto", OFF(connections), 16, 1, 512,
+	  "parallel connections, 1 to 512, or auto (default 16)" },
 	{ "connect-timeout", 0, ARG_MSEC, "TIME", OFF(connect_ms), 30000, 100, 600 * 1000,
 	  "give up connecting after TIME (default 30s)" },
 	{ "dir", 'd', ARG_STRING, "DIR", OFF(dir), 0, 0, 0,
@@ -86,6 +87,8 @@ static const struct cli_option options[] = {
 	  "do not verify TLS certificates (unsafe)" },
 	{ "keep-journal", 0, ARG_FLAG, NULL, OFF(keep_journal), 0, 0, 0,
 	  "keep FILE.haul (block digests) after a complete download" },
+	{ "max-connections", 0, ARG_UINT, "N", OFF(max_connections), 16, 1, 512,
+	  "with --connections auto: at most N (default 16)" },
 	{ "min-split-size", 'k', ARG_SIZE, "SIZE", OFF(min_split), 1 * MiB, 64 * KiB, 1024 * GiB,
 	  "never split a range below SIZE bytes (default 1M)" },
 	{ "no-journal", 0, ARG_FLAG, NULL, OFF(no_journal), 0, 0, 0,
@@ -126,13 +129,14 @@ static void set_defaults(struct opts *o)
 	memset(o, 0, sizeof(*o));
 	for (size_t i = 0; i < NOPTIONS; i++)
 		if (options[i].kind == ARG_UINT || options[i].kind == ARG_SIZE ||
-		    options[i].kind == ARG_MSEC)
+		    options[i].kind == ARG_MSEC || options[i].kind == ARG_CONNS)
 			*(uint64_t *)field(o, &options[i]) = options[i].def;
 }
 
 static const char *kind_name(enum arg_kind k)
 {
-	return k == ARG_SIZE ? "size" : k == ARG_MSEC ? "duration" : "number";
+	return k == ARG_SIZE ? "size" : k == ARG_MSEC ? "duration"
+	       : k == ARG_CONNS ? "number (or auto)" : "number";
 }
 
 static int set_number(struct opts *o, const struct cli_option *opt, const char *arg,
@@ -141,6 +145,10 @@ static int set_number(struct opts *o, const struct cli_option *opt, const char *
 	uint64_t v;
 	int r;
 
+	if (opt->kind == ARG_CONNS && strcmp(arg, "auto") == 0) {
+		*(uint64_t *)field(o, opt) = 0;
+		return 0;
+	}
 	if (opt->kind == ARG_SIZE)
 		r = num_parse_size(arg, &v);
 	else if (opt->kind == ARG_MSEC)
@@ -209,6 +217,7 @@ static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 	case ARG_CHECKSUM:
 		return add_checksum(o, arg, err);
 	case ARG_UINT:
+	case ARG_CONNS:
 	case ARG_SIZE:
 	case ARG_MSEC:
 		return set_number(o, opt, arg, err);
@@ -226,7 +235,7 @@ static int readable_file(const char *path);
 static int takes_arg(const struct cli_option *opt)
 {
 	return opt->kind == ARG_STRING || opt->kind == ARG_HEADER || opt->kind == ARG_CHECKSUM ||
-	       opt->kind == ARG_UINT || opt->kind == ARG_SIZE ||
+	       opt->kind == ARG_UINT || opt->kind == ARG_CONNS || opt->kind == ARG_SIZE ||
 	       opt->kind == ARG_MSEC;
 }
 

@@ -93,6 +93,10 @@ static void on_event(void *ctx, const struct fetch_event *ev)
 		msg_warn(c->m, "%s: the server asks to slow down (429/503); now at most %u "
 			 "connections", c->store.path, ev->slot);
 		break;
+	case FEV_RAMP:
+		msg_info(c->m, "%.1f MiB/s measured; now using up to %u connections",
+			 (double)ev->bytes / (1024.0 * 1024.0), ev->slot);
+		break;
 	case FEV_RESCUE:
 		msg_info(c->m, "[%u] takes over bytes %" PRIu64 "-%" PRIu64 " from a slow connection",
 			 ev->slot, ev->first, ev->last);
@@ -585,6 +589,7 @@ static int setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_e
 	f->ranged = ranged;
 	f->size_known = r->size_known;
 	f->nslots = ranged ? nslots : 1;
+	f->auto_conns = !c->o->connections;
 	f->can_fall_back = !c->had;
 	f->max_tries = (unsigned)c->o->retries;
 	f->max_fail_ms = c->o->retry_max_ms;
@@ -876,7 +881,7 @@ int ctl_batch(const struct opts *o, const struct msg *m, volatile sig_atomic_t *
 			nf++;
 	}
 	/* One budget of connections, shared by the downloads that need it. */
-	share = nf ? (unsigned)(o->connections / nf) : 1;
+	share = nf ? (unsigned)((o->connections ? o->connections : o->max_connections) / nf) : 1;
 	share = share ? share : 1;
 	for (size_t i = 0, k = 0; !ret && i < n; i++) {
 		const struct remote *r = &cs[i].remote;

@@ -32,9 +32,17 @@
 /*
  * libcurl hands the body over in pieces of at most 16 KiB, whatever the
  * receive buffer: one pwrite each made 65536 system calls per GiB. Pieces
- * are gathered per connection and written STAGE_SIZE at a time.
+ * are gathered per connection in a stage and written a stage at a time
+ * (net_buffers() sizes it).
  */
-#define STAGE_SIZE (128 * 1024)
+/*
+ * Transfers wait for the checkpoint thread once this many times
+ * --checkpoint-bytes are not handed to it yet: a disk slower than the
+ * network then slows the network, and the journal never lags far. Less
+ * would pause transfers (libcurl then copies what it holds) at every
+ * checkpoint that merely waits for its turn.
+ */
+#define CP_HOLD 2
 /* Politeness: 2 answers 429/503 within this make haul halve its connections;
  * this long without one, and it adds one back every RAISE_EVERY_MS. */
 #define OVERLOAD_WINDOW_MS 10000
@@ -75,12 +83,19 @@ struct slot {
 	int paused;           /* held until the pending checkpoint is made */
 	struct bhash h;       /* digest of the block being written */
 	unsigned char *stage; /* owned, NULL until needed: bytes not yet written */
+	size_t scap;          /* stage's size */
+	size_t swant;         /* the size it should have (net_buffers) */
 	size_t slen;          /* bytes in stage */
 	uint64_t soff;        /* where stage[0] goes in the file */
 	size_t elen;          /* bytes in ebody */
 	char ebody[EBODY_MAX];/* the start of an error answer */
 	char errbuf[CURL_ERROR_SIZE];
 };
+
+unsigned fetch_allowed(const struct fetch *f)
+{
+	return f->cap < f->ramp.cap ? f->cap : f->ramp.cap;
+}
 
 static unsigned url_gen(const struct fetch *f)
 {
@@ -180,15 +195,24 @@ static int stage_put(struct slot *s, const char *p, size_t n, uint64_t off)
 {
 	int r;
 
-	if (s->slen && (s->soff + s->slen != off || s->slen + n > STAGE_SIZE)) {
+	if (s->slen && (s->soff + s->slen != off || s->slen + n > s->scap)) {
 		r = stage_flush(s);
 		if (r)
 			return r;
 	}
-	if (n >= STAGE_SIZE)
+	if (!s->slen && s->scap != s->swant) {
+		/* Empty: resize it to this connection's share now. */
+		free(s->stage);
+		s->stage = NULL;
+		s->scap = 0;
+	}
+	if (!s->stage) {
+		if (!(s->stage = malloc(s->swant)))
+			return store_pwrite(s->f->store, p, n, off); /* no gathering */
+		s->scap = s->swant;
+	}
+	if (n >= s->scap)
 		return store_pwrite(s->f->store, p, n, off);
-	if (!s->stage && !(s->stage = malloc(STAGE_SIZE)))
-		return store_pwrite(s->f->store, p, n, off); /* no memory: no gathering */
 	if (!s->slen)
 		s->soff = off;
 	memcpy(s->stage + s->slen, p, n);
@@ -216,7 +240,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	}
 	if (s->check != RANGE_OK)
 		return CURL_WRITEFUNC_ERROR; /* never write what we did not ask for */
-	if (f->checkpoint && f->stats.bytes - f->cp_at_bytes >= f->cp_bytes) {
+	if (f->checkpoint && f->stats.bytes - f->cp_at_bytes >= CP_HOLD * f->cp_bytes) {
 		/* Enough unrecorded bytes: hold this transfer (libcurl keeps the
 		 * data) until the loop has made a checkpoint. */
 		s->paused = 1;
@@ -253,6 +277,7 @@ static int slot_start(struct slot *s, long idx)
 	struct seg *g = &f->plan->segs[idx];
 	struct fetch_event ev = { .kind = FEV_REQUEST, .slot = s->id };
 	char range[64];
+	long bufsize;
 
 	s->seg = idx;
 	if (f->refresh && f->deadline && (int64_t)time(NULL) >= f->deadline) {
@@ -274,6 +299,9 @@ static int slot_start(struct slot *s, long idx)
 	s->elen = 0;
 	s->errbuf[0] = '\0';
 	s->gen = url_gen(f);
+	/* Buffers: this connection's share of one budget for all of them. */
+	net_buffers(fetch_allowed(f), &bufsize, &s->swant);
+	curl_easy_setopt(s->e, CURLOPT_BUFFERSIZE, bufsize);
 	if (f->blocks) {
 		int r = bhash_seek(&s->h, f->blocks, f->store, g->pos);
 
@@ -440,9 +468,10 @@ static void overloaded(struct fetch *f)
 
 	f->overloads = now - f->overload_ms < OVERLOAD_WINDOW_MS ? f->overloads + 1 : 1;
 	f->overload_ms = now;
-	if (f->overloads < 2 || f->cap <= 1)
+	ramp_settle(&f->ramp); /* no more connections for this server */
+	if (f->overloads < 2 || fetch_allowed(f) <= 1)
 		return;
-	f->cap = (f->cap + 1) / 2;
+	f->cap = (fetch_allowed(f) + 1) / 2;
 	f->overloads = 0;
 	f->stats.slowdowns++;
 	ev.slot = f->cap;
@@ -746,24 +775,38 @@ static long tick(struct fetch *f)
 	long wait = 1000;
 	int ret = 0, active = 0;
 
-	unsigned busy = 0, used = 0;
+	unsigned busy = 0, used = 0, flowing = 0, cap;
 
 	if (f->refresh && (f->need_refresh || (f->refresh_at && now >= f->refresh_at)))
 		ret = renew(f);
-	if (f->cap < f->nslots && ms - f->overload_ms >= CALM_MS &&
+	if (f->cap < f->ramp.cap && ms - f->overload_ms >= CALM_MS &&
 	    ms - f->raised_ms >= RAISE_EVERY_MS) {
 		f->cap++; /* the server has been calm: one connection back */
 		f->raised_ms = ms;
 	}
 	for (unsigned i = 0; i < f->nslots; i++) {
-		busy += f->slots[i].state == SLOT_BUSY;
-		used += f->slots[i].state != SLOT_IDLE;
+		const struct slot *s = &f->slots[i];
+
+		busy += s->state == SLOT_BUSY;
+		used += s->state != SLOT_IDLE;
+		flowing += s->state == SLOT_BUSY && s->first_ms && s->check == RANGE_OK;
 	}
+	/* --connections auto: more connections while they add speed. */
+	cap = f->ramp.cap;
+	if (ramp_sample(&f->ramp, ms, f->stats.bytes, flowing >= fetch_allowed(f),
+			f->wait_ms > 0 ? (uint64_t)(4 * f->wait_ms) : 0) != cap) {
+		struct fetch_event ev = {
+			.kind = FEV_RAMP, .slot = f->ramp.cap, .bytes = (uint64_t)f->ramp.rate,
+		};
+
+		emit(f, &ev);
+	}
+	cap = fetch_allowed(f);
 	for (unsigned i = 0; i < f->nslots && !ret; i++) {
 		struct slot *s = &f->slots[i];
 		uint64_t later;
 
-		if (s->state != SLOT_WAIT || s->wake_ms > ms || busy >= f->cap)
+		if (s->state != SLOT_WAIT || s->wake_ms > ms || busy >= cap)
 			continue;
 		/* Repeated requests are rationed: a failing server is not hammered. */
 		later = rate_cap_take(&f->rc, ms);
@@ -783,11 +826,11 @@ static long tick(struct fetch *f)
 		struct slot *s = &f->slots[i];
 
 		if (s->paused && s->state == SLOT_BUSY &&
-		    f->stats.bytes - f->cp_at_bytes < f->cp_bytes) {
+		    f->stats.bytes - f->cp_at_bytes < CP_HOLD * f->cp_bytes) {
 			s->paused = 0;
 			curl_easy_pause(s->e, CURLPAUSE_CONT);
 		}
-		if (s->state == SLOT_IDLE && used < f->cap) {
+		if (s->state == SLOT_IDLE && used < cap) {
 			ret = slot_refill(s);
 			used += s->state != SLOT_IDLE;
 		}
@@ -831,6 +874,7 @@ int fetch_begin(struct fetch *f)
 	f->cp_at_bytes = 0;
 	f->cp_at_ms = clock_ms();
 	f->cap = f->nslots;
+	ramp_init(&f->ramp, f->auto_conns ? RAMP_START : f->nslots, f->nslots);
 	f->overloads = 0;
 	f->overload_ms = f->raised_ms = 0;
 	f->failing_since = 0;

@@ -22,6 +22,7 @@
 #include "http.h"
 #include "net.h"
 #include "plan.h"
+#include "ramp.h"
 #include "retry.h"
 #include "store.h"
 
@@ -37,6 +38,8 @@ enum fetch_event_kind {
 	FEV_POLITE,   /* 429/503 answers: fewer connections (slot = how many now) */
 	FEV_RESCUE,   /* a fast connection takes over most of a slow one's range */
 	FEV_DONE,     /* a request ended well: bytes written, wait_ms, ms */
+	FEV_RAMP,     /* --connections auto changed its mind: slot = how many
+		       * now, bytes = the speed it measured (bytes/s) */
 };
 
 /* From a checkpoint callback: not now, ask again later. */
@@ -80,7 +83,8 @@ struct fetch {
 	struct identity id;          /* the object; strings borrowed */
 	int ranged;                  /* range requests; else one plain GET */
 	int size_known;              /* id.size is the object's size */
-	unsigned nslots;             /* connections */
+	unsigned nslots;             /* connections, at most */
+	int auto_conns;              /* start with fewer, add while they help */
 	int can_fall_back;           /* a 200 to a range may mean "one stream" */
 	unsigned max_tries;          /* failed requests in a row on one range */
 	uint64_t max_fail_ms;        /* failing this long without a byte: stop */
@@ -127,11 +131,15 @@ struct fetch {
 	uint64_t failing_since;      /* ms: failures without a byte since, 0: none */
 	uint64_t fail_mark;          /* stats.bytes when failing_since was set */
 	unsigned cap;                /* connections allowed now (politeness) */
+	struct ramp ramp;            /* ...and by --connections auto */
 	unsigned overloads;          /* 429/503 answers lately */
 	uint64_t overload_ms;        /* when the last one came */
 	uint64_t raised_ms;          /* when cap last went up */
 	double wait_ms;              /* shortest request to first byte; <0: none yet */
 };
+
+/* How many connections f may use now: politeness and the ramp's say. */
+unsigned fetch_allowed(const struct fetch *f);
 
 /* Set (or replace) the URL requests go to, and read its deadline. */
 int fetch_set_url(struct fetch *f, const char *url, struct haul_error *err);

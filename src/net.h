@@ -18,7 +18,6 @@ struct net {
 	CURLM *multi;          /* owned: every transfer runs here */
 	CURLSH *share;         /* owned */
 	const struct opts *o;  /* borrowed from the caller */
-	long buffer_size;      /* CURLOPT_BUFFERSIZE for transfers */
 	struct curl_slist *headers; /* owned: the user's -H lines, or NULL */
 	const char *secret;    /* borrowed: a -H credential libcurl would pass on
 			        * to another host on a redirect, or NULL; then
@@ -28,6 +27,12 @@ struct net {
 
 int net_init(struct net *n, const struct opts *o, struct haul_error *err);
 void net_release(struct net *n);
+
+/*
+ * The receive buffer (CURLOPT_BUFFERSIZE) and write stage sizes for each
+ * of conns connections at once: shares of one memory budget.
+ */
+void net_buffers(unsigned conns, long *recv, size_t *stage);
 
 /*
  * A new easy handle with haul's common options set. Returns NULL when out

@@ -33,7 +33,8 @@ struct opts {
 	const char *output;   /* borrowed, NULL: name taken from the URL */
 	const char *refresh_cmd; /* borrowed, NULL: prints a fresh URL */
 	uint64_t refresh_timeout_ms; /* how long the refresh command may run */
-	uint64_t connections; /* parallel connections */
+	uint64_t connections; /* parallel connections, 0: auto */
+	uint64_t max_connections; /* auto: at most this many */
 	uint64_t min_split;   /* smallest range created by splitting */
 	uint64_t cp_bytes;    /* checkpoint after this many bytes... */
 	uint64_t cp_ms;       /* ...or this many milliseconds */

@@ -75,6 +75,20 @@ run_haul $args "$url"
 is "$rc" 0 "... the same command: exit 0"
 same "$T/out/f" "$T/root/f.bin" "... byte-identical"
 
+# A disk slower than the network (every sync 200 ms longer): the transfers
+# wait for the checkpoint thread, so what is written but not yet durable --
+# what a crash would lose -- stays near four times --checkpoint-bytes (plus
+# what 4 connections have gathered, 272 KiB each at most), where without
+# the wait it would be the whole 8 MiB.
+clean
+timeout 60 "$HAUL_FAULTY" slow:200 -q -n 4 --checkpoint-bytes 256k -o "$T/out/f" \
+	"$ORIGIN/f.bin" 2>"$T/err"
+is $? 0 "every sync 200 ms slow: exit 0"
+same "$T/out/f" "$T/root/f.bin" "... byte-identical"
+maxp=$(sed -n 's/.*maxpending=\([0-9]*\).*/\1/p' "$T/err")
+test -n "$maxp" && test "$maxp" -le $((4 * 262144 + 4 * 278528))
+ok $? "... at most ${maxp:-?} bytes were ever written but not durable"
+
 # Short writes are completed by the write loop.
 clean
 timeout 60 "$HAUL_FAULTY" short:0 $args "$url" 2>"$T/err"

@@ -12,6 +12,9 @@
  *   enospc  every write call from the Nth on fails with ENOSPC
  *   eio     the Nth fdatasync fails with EIO
  *   short   every write call writes only part of what it was given
+ *   slow    every fdatasync and fsync takes N ms longer (a disk slower than
+ *           the network); prints "syncs=N maxpending=BYTES" on stderr, the
+ *           most bytes ever written but not yet made durable
  *
  * Writes to the data file and to the journal are counted together. The
  * checkpoint thread calls fdatasync while the loop writes: the bookkeeping
@@ -36,7 +39,7 @@
 #include "num.h"
 #include "store.h"
 
-enum kind { K_NONE, K_CRASH, K_ENOSPC, K_EIO, K_SHORT };
+enum kind { K_NONE, K_CRASH, K_ENOSPC, K_EIO, K_SHORT, K_SLOW };
 
 /* A write not yet made durable by an fsync of its descriptor. */
 struct pending {
@@ -51,6 +54,7 @@ static enum kind kind;
 static uint64_t at, writes, syncs, seqs;
 static struct pending *pend;
 static size_t npend, cappend;
+static uint64_t pending_bytes, max_pending; /* written, not yet durable */
 
 static void remember(int fd, off_t off, size_t len)
 {
@@ -65,6 +69,9 @@ static void remember(int fd, off_t off, size_t len)
 	pend[npend].len = len;
 	pend[npend].seq = seqs++;
 	npend++;
+	pending_bytes += len;
+	if (pending_bytes > max_pending)
+		max_pending = pending_bytes;
 }
 
 /* An fdatasync of fd called when seqs was before returned. */
@@ -75,6 +82,8 @@ static void synced(int fd, uint64_t before)
 	for (size_t i = 0; i < npend; i++)
 		if (pend[i].fd != fd || pend[i].seq >= before)
 			pend[j++] = pend[i];
+		else
+			pending_bytes -= pend[i].len;
 	npend = j;
 }
 
@@ -135,8 +144,12 @@ static int f_sync(int fd, int data_only)
 		errno = EIO;
 		return -1;
 	}
+	if (kind == K_SLOW)
+		syncs++;
 	before = seqs;
 	pthread_mutex_unlock(&mu);
+	if (kind == K_SLOW)
+		usleep((useconds_t)(at * 1000));
 	r = data_only ? fdatasync(fd) : fsync(fd);
 	if (r == 0) {
 		pthread_mutex_lock(&mu);
@@ -177,12 +190,12 @@ static const struct store_ops faulty_ops = {
 
 static int parse_fault(const char *spec)
 {
-	static const char *const names[] = { "none", "crash", "enospc", "eio", "short" };
+	static const char *const names[] = { "none", "crash", "enospc", "eio", "short", "slow" };
 	const char *colon = strchr(spec, ':');
 
 	if (!colon)
 		return -1;
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		if (strlen(names[i]) == (size_t)(colon - spec) &&
 		    strncmp(spec, names[i], (size_t)(colon - spec)) == 0) {
 			kind = (enum kind)i;
@@ -215,6 +228,9 @@ int main(int argc, char **argv)
 	if (ret < 0)
 		fprintf(stderr, "haul: %s\n", err.msg ? err.msg : haul_code_name(ret));
 	fprintf(stderr, "writes=%llu\n", (unsigned long long)writes);
+	if (kind == K_SLOW)
+		fprintf(stderr, "syncs=%llu maxpending=%llu\n", (unsigned long long)syncs,
+			(unsigned long long)max_pending);
 	haul_error_release(&err);
 	curl_global_cleanup();
 	free(pend);

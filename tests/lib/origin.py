@@ -3,9 +3,12 @@
 
 Serves regular files below --root over HTTP/1.1 (keep-alive) with single
 byte-range support, MD5 ETags, conditional requests and a set of per-request
-behaviour switches selected through the URL query string (rate, slowfirst,
-dropafter, delay, nohead, norange, noranges_header, nolength, noetag, nolm,
-status). With --sign-key it answers only presigned URLs, like a bucket:
+behaviour switches selected through the URL query string (rate, totalrate,
+slowfirst, dropafter, delay, nohead, norange, noranges_header, nolength,
+noetag, nolm, status). rate=R paces each answer to R bytes/s (an object
+store's per-connection cap); totalrate=R makes all answers with the same R
+share one link of R bytes/s, however many connections. With --sign-key it
+answers only presigned URLs, like a bucket:
 see signing.py.
 
 FAULTS, also per request from the query (seed=N makes random ones
@@ -269,6 +272,33 @@ class Pacer:
         self.done += n
 
 
+class SharedPacer:
+    """Paces the body bytes of every request that shares it: a link of
+    `rate` bytes per second, however many connections use it. Each send
+    takes the next slot of an absolute schedule, so N connections get
+    rate / N each; an idle link does not bank a burst."""
+
+    def __init__(self, rate):
+        self.rate = float(rate)
+        self.lock = threading.Lock()
+        self.next_t = time.monotonic()
+
+    def chunk_size(self):
+        return int(min(max(self.rate / 100.0, 4096), 1 << 20))
+
+    def wait(self, n):
+        with self.lock:
+            now = time.monotonic()
+            start = max(self.next_t, now)
+            self.next_t = start + n / self.rate
+            target = self.next_t
+        if target > now:
+            time.sleep(target - now)
+
+    def account(self, n):
+        pass
+
+
 # --------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------
@@ -373,6 +403,7 @@ class OriginServer(http.server.ThreadingHTTPServer):
         self._conn_lock = threading.Lock()
         self._req_no = itertools.count(1)
         self._path_counts = {}
+        self._shared_pacers = {}
         self.other = None  # (host, port) of the second listener, for redirects
         self.sign_key = None
         self.sign_optional = False
@@ -397,6 +428,13 @@ class OriginServer(http.server.ThreadingHTTPServer):
         with self._conn_lock:
             self._path_counts[key] = self._path_counts.get(key, 0) + 1
             return self._path_counts[key]
+
+    def shared_pacer(self, rate):
+        """The one SharedPacer for `rate` (totalrate=)."""
+        with self._conn_lock:
+            if rate not in self._shared_pacers:
+                self._shared_pacers[rate] = SharedPacer(rate)
+            return self._shared_pacers[rate]
 
     def handle_error(self, request, client_address):
         exc = sys.exc_info()[1]
@@ -803,6 +841,9 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
                                      stallafter, opt_float(opts, "stallfor") or 0.0)
         elif rate is not None and rate > 0:
             self._send_paced(fh, first, send, rate)
+        elif (opt_float(opts, "totalrate") or 0) > 0:
+            self._send_paced(fh, first, send, 0,
+                             self.server.shared_pacer(opt_float(opts, "totalrate")))
         else:
             self._send_file(fh, first, send)
         extra = opt_int(opts, "long")
@@ -884,8 +925,8 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         finally:
             self.rec["bytes"] += min(max(pos - head_len, 0), payload)
 
-    def _send_paced(self, fh, first, count, rate):
-        pacer = self.pacer = Pacer(rate)
+    def _send_paced(self, fh, first, count, rate, pacer=None):
+        pacer = self.pacer = pacer or Pacer(rate)
         step = pacer.chunk_size()
         fd = fh.fileno()
         sock = self.connection

@@ -74,6 +74,12 @@ int main(void)
 	ok(r == CLI_RUN && o.connections == 1, "-n1 (attached value)");
 	r = PARSE(&o, &err, "-n", "512", "http://h/f");
 	ok(r == CLI_RUN && o.connections == 512, "512 connections is the maximum");
+	r = PARSE(&o, &err, "-n", "auto", "http://h/f");
+	ok(r == CLI_RUN && o.connections == 0 && o.max_connections == 16,
+	   "-n auto (0), with at most 16 by default");
+	r = PARSE(&o, &err, "--connections=auto", "--max-connections", "64", "http://h/f");
+	ok(r == CLI_RUN && o.connections == 0 && o.max_connections == 64,
+	   "--connections=auto --max-connections 64");
 
 	ok(PARSE(&o, &err, "--help") == CLI_HELP, "--help");
 	ok(PARSE(&o, &err, "-h", "http://h/f") == CLI_HELP, "-h with a URL still helps");
@@ -84,6 +90,12 @@ int main(void)
 	usage_error(&err, PARSE(&o, &err, "-n", "513", "http://h/f"), "out of range", "-n 513");
 	usage_error(&err, PARSE(&o, &err, "-n", "abc", "http://h/f"), "not a number", "-n abc");
 	usage_error(&err, PARSE(&o, &err, "-n", "-4", "http://h/f"), "not a number", "-n -4");
+	usage_error(&err, PARSE(&o, &err, "-n", "Auto", "http://h/f"), "not a number (or auto)",
+		    "-n Auto");
+	usage_error(&err, PARSE(&o, &err, "--max-connections", "auto", "http://h/f"),
+		    "not a number", "--max-connections auto");
+	usage_error(&err, PARSE(&o, &err, "--max-connections", "0", "http://h/f"),
+		    "out of range", "--max-connections 0");
 	usage_error(&err, PARSE(&o, &err, "-n", "99999999999999999999999", "http://h/f"),
 		    "out of range", "-n huge");
 	usage_error(&err, PARSE(&o, &err, "-k", "1X", "http://h/f"), "not a size", "-k 1X");
