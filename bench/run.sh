@@ -52,6 +52,7 @@ outdir=${outdir:-$data/out}
 TOOLS='
 haul	"$HAUL" -q -n $N -o "$OUT" "$URL"
 haul-default	"$HAUL" -q -o "$OUT" "$URL"
+haul-auto	"$HAUL" -q -n auto -o "$OUT" "$URL"
 haul-nojournal	"$HAUL" -q --no-journal -o "$OUT" "$URL"
 curl	curl -sS -o "$OUT" "$URL"
 aria2c	aria2c -q -x $N16 -s $N -k 1M --allow-overwrite=true --auto-file-renaming=false -d "$DIR" -o f "$URL"
@@ -71,8 +72,9 @@ cap25-n16	1g	/r25/	16	25	haul aria2c axel lftp
 cap10-n32	1g	/r10/	32	10	haul aria2c axel lftp
 cap5-n64	1g	/r5/	64	5	haul aria2c axel lftp
 delay-n16	1g	/d25/	16	25	haul aria2c axel lftp
-fast-1g	1g	/fast/	16	0	haul-default haul-nojournal lftp-1 curl aria2c axel
-fast-4g	4g	/fast/	16	0	haul-default haul-nojournal lftp-1 curl aria2c axel
+auto-cap25	1g	/r25/	16	25	haul-default haul-auto
+fast-1g	1g	/fast/	16	0	haul-default haul-auto haul-nojournal lftp-1 curl aria2c axel
+fast-4g	4g	/fast/	16	0	haul-default haul-auto haul-nojournal lftp-1 curl aria2c axel
 '
 
 if [ $list -eq 1 ]; then
@@ -232,17 +234,24 @@ md=$top/bench/results/$stamp.md
 			printf "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
 			ref = ""
 			for (t = 1; t <= nt; t++) if (tools[t] ~ /^haul/) { ref = tools[t]; break }
+			# Medians first: a tool listed before haul still gets its ratio.
+			for (t = 1; t <= nt; t++) {
+				k = sc SUBSEP tools[t]; c = cnt[k]
+				if (!c) continue
+				for (i = 1; i <= c; i++) a[i] = sp[k, i]; speed[tools[t]] = med(a, c)
+				for (i = 1; i <= c; i++) a[i] = dsp[k, i]; dspeed[tools[t]] = med(a, c)
+			}
 			for (t = 1; t <= nt; t++) {
 				k = sc SUBSEP tools[t]; c = cnt[k]
 				if (!c) continue
 				lo = 1e18; hi = 0
 				for (i = 1; i <= c; i++) { a[i] = sp[k, i]; if (a[i] < lo) lo = a[i]; if (a[i] > hi) hi = a[i] }
-				m = med(a, c); speed[tools[t]] = m
+				m = speed[tools[t]]
 				for (i = 1; i <= c; i++) a[i] = cpu[k, i]; mc = med(a, c)
 				for (i = 1; i <= c; i++) a[i] = rss[k, i]; mr = med(a, c)
 				for (i = 1; i <= c; i++) a[i] = rq[k, i]; mq = med(a, c)
 				for (i = 1; i <= c; i++) a[i] = cn[k, i]; mn = med(a, c)
-				for (i = 1; i <= c; i++) a[i] = dsp[k, i]; md = med(a, c); dspeed[tools[t]] = md
+				md = dspeed[tools[t]]
 				printf "| %s | %.0f (%.0f-%.0f) | %.2f | %.1f | %d | %d | %s | %.0f | %s |\n", tools[t], m, lo, hi, mc, mr, mq, mn, \
 					tools[t] == ref ? (ideal ? sprintf("%.3f x ideal", m / ideal) : "-") : \
 					sprintf("%.2f", speed[ref] / m), md, \
