@@ -29,6 +29,7 @@ enum arg_kind {
 	ARG_CHECKSUM, /* appended to opts.checksums, parsed */
 	ARG_UINT,   /* uint64_t, decimal, within [min, max] */
 	ARG_CONNS,  /* like ARG_UINT, or "auto" for 0 */
+	ARG_CHOICE, /* int: the index of the word in meta ("a|b|c") */
 	ARG_SIZE,   /* uint64_t, byte count with k/M/G/T suffix */
 	ARG_MSEC,   /* uint64_t milliseconds, from "2", "0.5s" or "250ms" */
 	ARG_HELP,   /* --help */
@@ -97,6 +98,12 @@ static const struct cli_option options[] = {
 	  "do not check the file against its ETag or digest headers" },
 	{ "output", 'o', ARG_STRING, "FILE", OFF(output), 0, 0, 0,
 	  "write to FILE (default: the URL's last path segment)" },
+	{ "progress", 0, ARG_CHOICE, "auto|bar|lines|json|none", OFF(progress), 0, 0, 0,
+	  "how to show progress (default auto: bar on a terminal, else lines)" },
+	{ "progress-fd", 0, ARG_UINT, "FD", OFF(progress_fd), 0, 1, 1024,
+	  "write progress to descriptor FD instead of stderr" },
+	{ "progress-interval", 0, ARG_MSEC, "TIME", OFF(progress_ms), 0, 100, 3600 * 1000,
+	  "lines: one every TIME (default 10s); json: progress events (1s)" },
 	{ "quiet", 'q', ARG_FLAG, NULL, OFF(quiet), 0, 0, 0, "print errors only" },
 	{ "refresh-cmd", 0, ARG_STRING, "CMD", OFF(refresh_cmd), 0, 0, 0,
 	  "run CMD (sh -c) for a fresh URL when the URL expires" },
@@ -173,6 +180,26 @@ static int set_number(struct opts *o, const struct cli_option *opt, const char *
 	return 0;
 }
 
+/* The index of arg among the '|'-separated words of opt->meta. */
+static int set_choice(struct opts *o, const struct cli_option *opt, const char *arg,
+		      struct haul_error *err)
+{
+	const char *w = opt->meta;
+	size_t len = strlen(arg);
+
+	for (int i = 0; *w; i++) {
+		size_t n = strcspn(w, "|");
+
+		if (n == len && strncmp(w, arg, n) == 0) {
+			*(int *)field(o, opt) = i;
+			return CLI_RUN;
+		}
+		w += n + (w[n] == '|');
+	}
+	return haul_error_set(err, HAUL_EUSAGE, "--%s: '%s' is not one of %s", opt->name, arg,
+			      opt->meta);
+}
+
 static int add_header(struct opts *o, const char *line, struct haul_error *err)
 {
 	const char *why = header_check(line);
@@ -212,6 +239,8 @@ static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 	case ARG_STRING:
 		*(const char **)field(o, opt) = arg;
 		return CLI_RUN;
+	case ARG_CHOICE:
+		return set_choice(o, opt, arg, err);
 	case ARG_HEADER:
 		return add_header(o, arg, err);
 	case ARG_CHECKSUM:
@@ -235,6 +264,7 @@ static int readable_file(const char *path);
 static int takes_arg(const struct cli_option *opt)
 {
 	return opt->kind == ARG_STRING || opt->kind == ARG_HEADER || opt->kind == ARG_CHECKSUM ||
+	       opt->kind == ARG_CHOICE ||
 	       opt->kind == ARG_UINT || opt->kind == ARG_CONNS || opt->kind == ARG_SIZE ||
 	       opt->kind == ARG_MSEC;
 }

@@ -22,6 +22,7 @@
 #include "plan.h"
 #include "verify.h"
 #include "probe.h"
+#include "report.h"
 #include "store.h"
 #include "syncer.h"
 #include "url.h"
@@ -60,11 +61,13 @@ struct ctl {
 	uint64_t had;                /* bytes already on disk when we started */
 	uint64_t saved;              /* bytes the journal vouches for now */
 	double t0;
+	struct report_item item;     /* what the progress display shows */
+	int reported;                /* item was started */
 };
 
 static void on_event(void *ctx, const struct fetch_event *ev)
 {
-	const struct ctl *c = ctx;
+	struct ctl *c = ctx;
 
 	switch (ev->kind) {
 	case FEV_REQUEST:
@@ -85,6 +88,9 @@ static void on_event(void *ctx, const struct fetch_event *ev)
 	case FEV_RETRY:
 		msg_info(c->m, "[%u] %s; retrying in %" PRIu64 " ms", ev->slot, ev->why,
 			 ev->delay_ms);
+		if (c->m->rep)
+			report_retry(c->m->rep, &c->item, ev->first, ev->last, ev->status, ev->why,
+				     ev->delay_ms);
 		break;
 	case FEV_EXPIRED:
 		msg_info(c->m, "[%u] the URL was refused as expired (%s)", ev->slot, ev->why);
@@ -107,6 +113,14 @@ static void on_event(void *ctx, const struct fetch_event *ev)
 			 c->store.path, ev->left_s, ev->need_s);
 		break;
 	}
+}
+
+/* The journal vouches for more now: say so (a "checkpoint" event). */
+static void note_saved(struct ctl *c, uint64_t vouch)
+{
+	if (vouch > c->saved && c->journaling && c->reported && c->m->rep)
+		report_checkpoint(c->m->rep, &c->item, vouch);
+	c->saved = vouch;
 }
 
 /* The data first, then the record: the journal never claims more. */
@@ -144,7 +158,7 @@ static int on_checkpoint(void *ctx, int final, struct haul_error *err)
 	ret = final ? syncer_wait(&c->sync, &vouch, err) : syncer_poll(&c->sync, &vouch, err);
 	if (ret < 0)
 		return ret;
-	c->saved = vouch;
+	note_saved(c, vouch);
 	if (ret == 1)
 		return FETCH_CP_LATER;
 	if (final) {
@@ -152,7 +166,7 @@ static int on_checkpoint(void *ctx, int final, struct haul_error *err)
 		if (!ret)
 			ret = journal_commit(&c->journal, &c->blocks, err);
 		if (!ret)
-			c->saved = blocks_done_bytes(&c->blocks);
+			note_saved(c, blocks_done_bytes(&c->blocks));
 		return ret;
 	}
 	if (!c->journaling) {
@@ -176,7 +190,7 @@ static int settle(struct ctl *c, struct haul_error *err)
 	int ret = syncer_wait(&c->sync, &vouch, err);
 
 	if (!ret)
-		c->saved = vouch;
+		note_saved(c, vouch);
 	return ret;
 }
 
@@ -268,6 +282,10 @@ static int on_refresh(void *ctx, struct fetch *f, struct haul_error *err)
 	if (ret)
 		return ret;
 	ret = fetch_set_url(f, c->url, err);
+	if (!ret && c->m->rep) {
+		c->item.refreshes = c->st.refreshes + f->stats.refreshes + 1;
+		report_refresh(c->m->rep, &c->item, f->refresh_expired ? "expired" : "deadline");
+	}
 	if (!ret && expiry_from_url(c->url, &e) == 0 && e.known)
 		msg_note(c->m, "%s: renewed the URL through %s (valid for %" PRId64 " s)",
 			 c->store.path, c->d->rf->what, e.deadline - (int64_t)time(NULL));
@@ -556,6 +574,34 @@ static unsigned rows_for(const struct ctl *c, uint64_t size, unsigned nslots)
 	return rows < 1 ? 1 : rows > VERIFY_ROWS ? VERIFY_ROWS : (unsigned)rows;
 }
 
+/* Once per round of the transfer loop: the numbers the display shows. */
+static void on_round(void *ctx)
+{
+	struct ctl *c = ctx;
+
+	c->item.done = c->had + c->st.bytes + c->f.stats.bytes;
+	c->item.conns = fetch_receiving(&c->f);
+	c->item.retries = c->st.retries + c->f.stats.retries;
+	c->item.refreshes = c->st.refreshes + c->f.stats.refreshes;
+	report_tick(c->m->rep, 0);
+}
+
+/* The download appears on the display (once, even when it restarts). */
+static void report_begin(struct ctl *c, unsigned nslots)
+{
+	if (!c->m->rep || c->reported)
+		return;
+	c->item.etag = c->remote.etag;
+	c->item.size = c->remote.size;
+	c->item.size_known = c->remote.size_known;
+	c->item.had = c->had;
+	c->item.max_conns = nslots;
+	c->item.plan = c->remote.size_known ? &c->plan : NULL;
+	c->item.url = url_redact(c->url);
+	report_start(c->m->rep, &c->item);
+	c->reported = 1;
+}
+
 /* Plan what is missing and get the transfers ready (not yet sent). */
 static int setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_error *err)
 {
@@ -600,10 +646,16 @@ static int setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_e
 	f->refresh = c->d->rf ? on_refresh : NULL;
 	f->on_event = on_event;
 	f->ctx = c;
+	if (c->m->rep && c->m->rep->mode != REPORT_NONE) {
+		f->on_round = on_round;
+		f->max_wait_ms = 250; /* the display moves while bytes do not */
+	}
 	c->fetching = 1;
 	ret = fetch_set_url(f, c->url, err);
 	if (!ret && fetch_begin(f))
 		ret = haul_error_set(err, f->result, "%s", f->err.msg ? f->err.msg : "?");
+	if (!ret)
+		report_begin(c, f->nslots);
 	return ret;
 }
 
@@ -617,10 +669,27 @@ static void account(struct ctl *c)
 	a->retries += b->retries;
 	a->steals += b->steals;
 	a->refreshes += b->refreshes;
+	a->wasted += b->wasted;
 	if (b->slots > a->slots)
 		a->slots = b->slots;
 	fetch_release(&c->f);
 	c->fetching = 0;
+}
+
+/* The "finish" event: the download is complete under its name. */
+static void report_done(struct ctl *c, uint64_t size)
+{
+	struct report_finish f = {
+		.bytes = size, .fetched = c->st.bytes, .wasted = c->st.wasted,
+		.seconds = clock_sec() - c->t0, .requests = c->st.requests,
+		.connections = c->st.slots, .retries = c->st.retries, .refreshes = c->st.refreshes,
+	};
+
+	if (!c->m->rep)
+		return;
+	report_begin(c, 0); /* nothing fetched: it still starts and ends */
+	c->item.done = size;
+	report_finish(c->m->rep, &c->item, &f);
 }
 
 static void summary(const struct ctl *c, uint64_t size)
@@ -678,6 +747,28 @@ static int stopped(struct ctl *c, int ret, struct haul_error *err)
 	return ret;
 }
 
+/* Each check's outcome as a "verify" event. */
+static void report_checks(struct ctl *c)
+{
+	char want[2 * DIGEST_MAX + 24];
+
+	for (size_t i = 0; c->m->rep && i < c->v.n; i++) {
+		const struct verify_check *k = &c->v.checks[i];
+		const char *result = k->result == VERIFY_OK ? "verified"
+				     : k->result == VERIFY_BAD ? "mismatch"
+				     : k->result == VERIFY_UNMATCHED ? "unverifiable" : "unchecked";
+
+		if (k->multipart) {
+			digest_hex(k->want_md5, 16, want);
+			snprintf(want + 32, sizeof(want) - 32, "-%" PRIu64, k->want_parts);
+		} else {
+			digest_hex(k->e.want, digest_size(k->e.alg), want);
+		}
+		report_verify(c->m->rep, &c->item, k->label, result, want,
+			      k->got[0] ? k->got : NULL);
+	}
+}
+
 /* Finish the whole-file checks; a mismatch keeps FILE.part, unrenamed. */
 static int check_file(struct ctl *c, struct haul_error *err)
 {
@@ -691,6 +782,8 @@ static int check_file(struct ctl *c, struct haul_error *err)
 		ret = verify_start(&c->v, &c->store, size, err); /* only now is the size known */
 	if (!ret)
 		ret = verify_finish(&c->v, err);
+	if (!ret || ret == HAUL_EINTEGRITY)
+		report_checks(c);
 	if (!ret) {
 		msg_debug(c->m, "checks finished %.3f s after the last byte", c->v.tail_s);
 		return 0;
@@ -736,6 +829,7 @@ static int commit(struct ctl *c, struct haul_error *err)
 	if (c->journaling)
 		journal_close(&c->journal, !c->o->keep_journal);
 	summary(c, c->remote.size_known ? c->remote.size : c->plan.segs[0].end);
+	report_done(c, c->remote.size_known ? c->remote.size : c->plan.segs[0].end);
 	for (size_t i = 0; i < c->v.n; i++) {
 		char line[160];
 
@@ -803,6 +897,7 @@ static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
 	ret = url_check(d->url, "URL", err);
 	if (!ret && d->head_url)
 		ret = url_check(d->head_url, "--head-url", err);
+	c->item.name = "";
 	if (!ret && !d->output)
 		ret = url_filename(d->url, &output, err);
 	if (!ret && o->dir && (d->output ? d->output : output)[0] != '/') {
@@ -823,6 +918,7 @@ static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
 	free(output);
 	if (ret)
 		return ret;
+	c->item.name = c->store.path;
 	n = strlen(c->store.path) + sizeof(JOURNAL_SUFFIX);
 	c->jpath = malloc(n);
 	c->url = strdup(d->url);
@@ -835,6 +931,9 @@ static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
 
 static void ctl_release(struct ctl *c, int failed)
 {
+	if (c->m->rep)
+		report_drop(c->m->rep, &c->item); /* it points into c */
+	free(c->item.url);
 	if (c->fetching)
 		fetch_release(&c->f);
 	syncer_release(&c->sync); /* before the journal and the file go */
@@ -902,14 +1001,20 @@ int ctl_batch(const struct opts *o, const struct msg *m, volatile sig_atomic_t *
 			rets[i] = conclude(&cs[i], &errs[i]);
 		else if (!ret && rets[i] < 0 && cs[i].journaling)
 			rets[i] = stopped(&cs[i], rets[i], &errs[i]);
-		if (rets[i] == CTL_NOTHING)
+		if (rets[i] == CTL_NOTHING) {
+			report_done(&cs[i], cs[i].remote.size);
 			rets[i] = 0;
+		}
 		if (rets[i] < 0) {
+			const char *why = errs[i].msg ? errs[i].msg : haul_code_name(rets[i]);
+			int shown = m->rep && !ret &&
+				    report_error(m->rep, &cs[i].item, haul_exit_status(rets[i]), why);
+
 			failed++;
 			if (!first)
 				first = rets[i];
-			if (n > 1)
-				msg_err(m, "%s", errs[i].msg ? errs[i].msg : haul_code_name(rets[i]));
+			if (n > 1 && !shown)
+				msg_err(m, "%s", why);
 		}
 		if (!ret)
 			ctl_release(&cs[i], rets[i] < 0);

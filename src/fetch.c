@@ -97,6 +97,15 @@ unsigned fetch_allowed(const struct fetch *f)
 	return f->cap < f->ramp.cap ? f->cap : f->ramp.cap;
 }
 
+unsigned fetch_receiving(const struct fetch *f)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; f->slots && i < f->nslots; i++)
+		n += f->slots[i].state == SLOT_BUSY && f->slots[i].first_ms;
+	return n;
+}
+
 static unsigned url_gen(const struct fetch *f)
 {
 	return f->stats.refreshes;
@@ -512,6 +521,13 @@ static int slot_done(struct slot *s, int code)
 	s->state = SLOT_IDLE;
 	if (!s->checked)
 		slot_check(s); /* no body: an empty or header-only answer */
+	{
+		curl_off_t got = 0;
+
+		curl_easy_getinfo(s->e, CURLINFO_SIZE_DOWNLOAD_T, &got);
+		if ((uint64_t)got > s->wrote)
+			f->stats.wasted += (uint64_t)got - s->wrote;
+	}
 	if (!s->io_errno) {
 		int r = stage_flush(s);
 
@@ -601,6 +617,7 @@ static int slot_done(struct slot *s, int code)
 	if (!f->ranged) {
 		/* No ranges: the only way to resume is from the start. */
 		f->stats.bytes -= g->pos - g->start;
+		f->stats.wasted += g->pos - g->start;
 		g->pos = g->start;
 		bhash_forget(&s->h);
 	}
@@ -734,6 +751,7 @@ static int renew(struct fetch *f)
 {
 	int ret;
 
+	f->refresh_expired = f->need_refresh;
 	f->need_refresh = 0;
 	ret = f->refresh(f->ctx, f, &f->err);
 	if (ret)
@@ -918,6 +936,12 @@ void fetch_drive(struct fetch **fs, size_t n, CURLM *multi, volatile sig_atomic_
 		}
 		if (!active)
 			break;
+		for (size_t i = 0; i < n; i++) {
+			if (fs[i]->max_wait_ms > 0 && fs[i]->max_wait_ms < wait)
+				wait = fs[i]->max_wait_ms;
+			if (!fs[i]->done && fs[i]->on_round)
+				fs[i]->on_round(fs[i]->ctx);
+		}
 		if (curl_multi_perform(multi, &running) != CURLM_OK) {
 			for (size_t i = 0; i < n; i++)
 				finish(fs[i], haul_error_set(&fs[i]->err, HAUL_EFAIL,

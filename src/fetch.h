@@ -70,6 +70,8 @@ struct fetch_stats {
 	unsigned expired;     /* answers that said the URL had expired */
 	unsigned rescues;     /* slow ranges taken over */
 	unsigned slowdowns;   /* times 429/503 made haul use fewer connections */
+	uint64_t wasted;      /* received but not kept: error bodies, bytes past
+			       * a cut, a stream restarted from its start */
 };
 
 struct slot;
@@ -105,6 +107,8 @@ struct fetch {
 	int (*refresh)(void *ctx, struct fetch *f, struct haul_error *err);
 
 	void (*on_event)(void *ctx, const struct fetch_event *ev); /* optional */
+	void (*on_round)(void *ctx); /* optional: once per round of the loop */
+	long max_wait_ms;            /* the loop sleeps at most this long, 0: 1 s */
 	void *ctx;                   /* borrowed, passed to the callbacks */
 
 	/* Results. */
@@ -119,6 +123,8 @@ struct fetch {
 	int64_t refresh_at;          /* Unix time to renew it ahead, 0: never */
 	int url_worked;              /* the current URL got a 2xx answer */
 	int need_refresh;            /* a slot is waiting for a fresh URL */
+	int refresh_expired;         /* the renewal under way: after a refusal,
+				      * not ahead of the deadline */
 	int warned;                  /* FEV_DEADLINE was sent */
 	double t_start;              /* clock_sec() at fetch_begin */
 	struct slot *slots;          /* owned */
@@ -140,6 +146,9 @@ struct fetch {
 
 /* How many connections f may use now: politeness and the ramp's say. */
 unsigned fetch_allowed(const struct fetch *f);
+
+/* How many connections are receiving now. */
+unsigned fetch_receiving(const struct fetch *f);
 
 /* Set (or replace) the URL requests go to, and read its deadline. */
 int fetch_set_url(struct fetch *f, const char *url, struct haul_error *err);

@@ -19,6 +19,7 @@
 #include "jobs.h"
 #include "msg.h"
 #include "recheck.h"
+#include "report.h"
 
 /* The one global: raised by SIGINT/SIGTERM, polled by the transfer loop. */
 static volatile sig_atomic_t interrupted;
@@ -58,9 +59,10 @@ static void print_version(void)
 int main(int argc, char **argv)
 {
 	struct haul_error err;
+	struct report rep;
 	struct opts o;
 	struct msg m;
-	int ret;
+	int ret, have_rep = 0, shown = 0;
 
 	haul_error_init(&err);
 	msg_init(&m, MSG_NORMAL);
@@ -77,8 +79,15 @@ int main(int argc, char **argv)
 		ret = 0;
 	} else if (ret == CLI_RUN) {
 		msg_init(&m, o.quiet ? MSG_QUIET : o.verbose > 1 ? MSG_DEBUG : o.verbose);
+		ret = report_init(&rep, &o, &err);
+		if (!ret) {
+			have_rep = 1;
+			m.rep = &rep;
+		}
 		signals_setup();
-		if (o.mode == MODE_SUTRO)
+		if (ret)
+			; /* the report could not be set up: say why below */
+		else if (o.mode == MODE_SUTRO)
 			ret = jobs_sutro(&o, &m, &interrupted, &err);
 		else if (o.mode == MODE_SARVAM)
 			ret = jobs_sarvam(&o, &m, &interrupted, &err);
@@ -87,7 +96,20 @@ int main(int argc, char **argv)
 		else
 			ret = ctl_run(&o, &m, &interrupted, NULL, &err);
 	}
-	if (ret < 0) {
+	if (have_rep) {
+		/* JSON: one "error" event per failed file was sent already. */
+		unsigned files = rep.finished + rep.errors, failed = rep.errors;
+
+		if (ret < 0 && !rep.errors)
+			shown = report_error(&rep, NULL, haul_exit_status(ret),
+					     err.msg ? err.msg : haul_code_name(ret));
+		else
+			shown = ret < 0 && rep.mode == REPORT_JSON && rep.on_stderr;
+		report_summary(&rep, files, failed, haul_exit_status(ret));
+		m.rep = NULL;
+		report_release(&rep);
+	}
+	if (ret < 0 && !shown) {
 		msg_err(&m, "%s", err.msg ? err.msg : haul_code_name(ret));
 		if (ret == HAUL_EUSAGE && !err.msg)
 			msg_err(&m, "try 'haul --help'");

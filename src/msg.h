@@ -17,9 +17,13 @@ enum msg_level {
 	MSG_DEBUG = 2,   /* -vv: everything */
 };
 
+struct report;
+
 struct msg {
 	int level;  /* an enum msg_level */
 	FILE *out;  /* borrowed; stderr unless a test says otherwise */
+	struct report *rep; /* borrowed, NULL: the progress display, which
+			     * every line goes through (report_message) */
 };
 
 void msg_init(struct msg *m, int level);

@@ -57,6 +57,9 @@ struct opts {
 	int restart;          /* discard a journal and partial file, start over */
 	int http2;            /* offer HTTP/2 (one connection per range still) */
 	int quiet;            /* -q: errors only */
+	int progress;         /* an enum report_mode: --progress */
+	uint64_t progress_fd; /* --progress-fd, 0: stderr */
+	uint64_t progress_ms; /* --progress-interval, 0: the mode's default */
 	int verbose;          /* -v count */
 };
 
