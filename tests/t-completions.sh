@@ -93,6 +93,9 @@ is "$(bcomp -c sha2)" "sha256:" "bash: haul -c sha2 offers sha256:"
 is "$(bcomp -c sha256 : '')" "" "bash: haul -c sha256: offers nothing for the hex digest"
 is "$(bcomp -o '')" "data.bin subdir" "bash: haul -o offers the files here"
 is "$(bcomp -d '')" "subdir" "bash: haul -d offers directories only"
+mkdir "$T/odd" && : >"$T/odd/[ab]" && : >"$T/odd/a" || bail "no scratch files"
+is "$(cd "$T/odd" && bash "$T/drive.bash" "$BASHC" -o '[')" "[ab]" \
+	"bash: a file name is offered as it is, not as a glob"
 is "$(bcomp --output = da)" "data.bin" "bash: haul --output=da offers data.bin (= split off)"
 is "$(WORDBREAKS=' ' bcomp --output=da)" "--output=data.bin" \
 	"bash: haul --output=da offers --output=data.bin (= not a word break)"
