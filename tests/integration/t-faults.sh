@@ -33,9 +33,12 @@ test "$w" -le 128
 ok $? "... in $w write calls for 8 MiB: pieces are gathered"
 
 # A crash at ten points spread over the download, each resumed: the resume
-# fetches only what the journal does not hold (give or take a block).
+# fetches only what the journal does not hold (give or take a block). How
+# many journal writes a run makes depends on how checkpoints fall in time,
+# so the points stay within the first 3/4 of the writes counted above: a
+# run that makes fewer writes still reaches each of them.
 for i in 1 2 3 4 5 6 7 8 9 10; do
-	at=$((total * i / 11))
+	at=$((total * i * 3 / 44))
 	clean
 	timeout 60 "$HAUL_FAULTY" crash:$at $args "$url" 2>"$T/err"
 	is $? 99 "crash at write $at of $total"
@@ -47,9 +50,9 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 	served=$(served_for "run=resume$i\"")
 	test -n "$had" && test "$served" -le $((8388608 - had + 1048576))
 	ok $? "... it resumed with ${had:-?} bytes on disk and fetched $served"
-	if [ $i -ge 5 ]; then
+	if [ $i -ge 7 ]; then
 		test "${had:-0}" -gt 0
-		ok $? "... a crash past the middle left bytes the journal vouches for"
+		ok $? "... a crash half-way or later left bytes the journal vouches for"
 	fi
 done
 
