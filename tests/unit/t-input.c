@@ -406,6 +406,12 @@ static void test_read(void)
 		   "an unreadable file: usage error");
 	}
 	unlink(path);
+	/* Opens, but reading address 0 of our own memory fails. */
+	ok(input_read(&in, "/proc/self/mem", &err) == HAUL_EUSAGE && err.msg &&
+		   !strcmp(err.msg, "/proc/self/mem: Input/output error"),
+	   "a read error: usage error with the OS reason");
+	if (err.msg && strcmp(err.msg, "/proc/self/mem: Input/output error"))
+		diag("message was: %s", err.msg);
 
 	/* Sparse files of zeros: the size is checked before any content. */
 	path = tmpfile_with("", 0);
