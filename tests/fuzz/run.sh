@@ -12,7 +12,7 @@ secs=${1:-60}
 work=$(mktemp -d "${TMPDIR:-/tmp}/haul-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 status=0
-for t in journal http expiry refresh digest; do
+for t in journal http expiry refresh digest input; do
 	bin=$build/tests/fuzz/fuzz-$t
 	if [ ! -x "$bin" ]; then
 		echo "fuzz: $bin is not built (configure --enable-fuzzing)" >&2
