@@ -84,8 +84,12 @@ static const struct cli_option options[] = {
 	  "sutro: include cumulative log probabilities" },
 	{ "include-inputs", 0, ARG_FLAG, NULL, OFF(include_inputs), 0, 0, 0,
 	  "sutro: include the inputs as columns" },
+	{ "input-file", 'i', ARG_STRING, "FILE", OFF(input), 0, 0, 0,
+	  "download the URLs FILE lists (- for stdin), with out=, checksum=, head=" },
 	{ "insecure", 0, ARG_FLAG, NULL, OFF(insecure), 0, 0, 0,
 	  "do not verify TLS certificates (unsafe)" },
+	{ "jobs", 'j', ARG_UINT, "N", OFF(jobs), 4, 1, 256,
+	  "with -i or haul sarvam: N downloads at once (default 4)" },
 	{ "keep-journal", 0, ARG_FLAG, NULL, OFF(keep_journal), 0, 0, 0,
 	  "keep FILE.haul (block digests) after a complete download" },
 	{ "max-connections", 0, ARG_UINT, "N", OFF(max_connections), 16, 1, 512,
@@ -353,9 +357,29 @@ static int readable_file(const char *path)
 	return 1;
 }
 
+/* -i FILE: the file names the URLs and what goes with each. */
+static int check_input(struct opts *o, struct haul_error *err)
+{
+	o->mode = MODE_INPUT;
+	if (o->nargs)
+		return haul_error_set(err, HAUL_EUSAGE, "-i %s and a URL ('%s'): give the URLs in "
+				      "the file, or on the command line", o->input, o->args[0]);
+	if (o->output || o->head_url || o->nchecksums)
+		return haul_error_set(err, HAUL_EUSAGE, "-o, --head-url and --checksum name one "
+				      "download; with -i, give out=, head= and checksum= per URL in "
+				      "the file");
+	if (o->include_inputs || o->include_logprobs || o->api_base)
+		return haul_error_set(err, HAUL_EUSAGE, "--include-inputs, "
+				      "--include-cumulative-logprobs and --api-base belong to "
+				      "'haul sutro' and 'haul sarvam'");
+	return CLI_RUN;
+}
+
 /* What follows the options, by mode; options that belong to another mode. */
 static int check_operands(struct opts *o, struct haul_error *err)
 {
+	if (o->input)
+		return check_input(o, err);
 	if (!o->nargs)
 		return haul_error_set(err, HAUL_EUSAGE, "no URL given (try 'haul --help')");
 	if (strcmp(o->args[0], "sutro") == 0) {
@@ -409,6 +433,7 @@ void cli_usage(FILE *fp)
 	int width = 0;
 
 	fputs("Usage: haul [OPTIONS] URL\n"
+	      "       haul [OPTIONS] -i FILE\n"
 	      "       haul sutro [OPTIONS] JOB_ID\n"
 	      "       haul sarvam [OPTIONS] JOB_ID FILE...\n"
 	      "       haul verify [--checksum ALGO:HEX]... FILE\n"

@@ -31,8 +31,6 @@
 #define REFRESH_TRIES 4
 #define REFRESH_BACKOFF_MS 1000
 
-/* prepare()'s answer when the file is there already: nothing to fetch. */
-#define CTL_NOTHING 1
 
 struct ctl {
 	const struct opts *o;        /* borrowed */
@@ -531,11 +529,14 @@ static int setup_checks(struct ctl *c, struct haul_error *err)
 {
 	const struct remote *r = &c->remote;
 	const struct opts *o = c->o;
+	const struct expect *sums = c->d->checksums ? c->d->checksums : o->checksums;
+	unsigned nsums = c->d->checksums ? c->d->nchecksums : o->nchecksums;
 	char label[64];
 
 	c->checks_set = 1;
-	for (unsigned i = 0; i < o->nchecksums; i++)
-		if (verify_add(&c->v, &o->checksums[i], digest_name(o->checksums[i].alg)))
+
+	for (unsigned i = 0; i < nsums; i++)
+		if (verify_add(&c->v, &sums[i], digest_name(sums[i].alg)))
 			return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	if (!o->no_verify) {
 		struct etag_info ei;
@@ -862,7 +863,7 @@ static int conclude(struct ctl *c, struct haul_error *err)
 		}
 		ret = setup_fetch(c, 0, 1, err);
 		if (!ret) {
-			fetch_drive((struct fetch *[]){ &c->f }, 1, c->net->multi, c->stop);
+			fetch_drive((struct fetch *[]){ &c->f }, 1, c->net->multi, c->stop, 0);
 			ret = c->f.result;
 			if (ret < 0)
 				haul_error_set(err, ret, "%s", c->f.err.msg ? c->f.err.msg : "?");
@@ -882,7 +883,6 @@ static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
 	size_t n;
 	int ret;
 
-	memset(c, 0, sizeof(*c));
 	c->o = o;
 	c->m = m;
 	c->stop = stop;
@@ -950,103 +950,48 @@ static void ctl_release(struct ctl *c, int failed)
 	free(c->head_url);
 }
 
-int ctl_batch(const struct opts *o, const struct msg *m, volatile sig_atomic_t *stop,
-	      const struct store_ops *ops, const struct download *ds, size_t n,
-	      struct haul_error *err)
+int ctl_open(struct ctl **out, const struct opts *o, const struct msg *m,
+	     volatile sig_atomic_t *stop, const struct store_ops *ops, const struct download *d,
+	     struct net *net, unsigned nslots, struct haul_error *err)
 {
-	struct ctl *cs = calloc(n ? n : 1, sizeof(*cs));
-	struct haul_error *errs = calloc(n ? n : 1, sizeof(*errs));
-	struct fetch **fs = calloc(n ? n : 1, sizeof(*fs));
-	int *rets = calloc(n ? n : 1, sizeof(*rets));
-	size_t nf = 0, failed = 0;
-	unsigned share;
-	struct net net = { 0 };
-	int first = 0, ret;
+	struct ctl *c = calloc(1, sizeof(*c));
+	int ret;
 
-	if (!cs || !errs || !fs || !rets) {
-		free(cs);
-		free(errs);
-		free(fs);
-		free(rets);
+	*out = c;
+	if (!c)
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
-	}
-	ret = net_init(&net, o, err);
-	for (size_t i = 0; i < n; i++) {
-		haul_error_init(&errs[i]);
-		rets[i] = ret ? ret : ctl_init(&cs[i], o, m, stop, ops, &ds[i], &net, &errs[i]);
-		if (!rets[i])
-			rets[i] = prepare(&cs[i], &errs[i]);
-		if (!rets[i])
-			nf++;
-	}
-	/* One budget of connections, shared by the downloads that need it. */
-	share = nf ? (unsigned)((o->connections ? o->connections : o->max_connections) / nf) : 1;
-	share = share ? share : 1;
-	for (size_t i = 0, k = 0; !ret && i < n; i++) {
-		const struct remote *r = &cs[i].remote;
-
-		if (rets[i])
-			continue;
-		rets[i] = setup_fetch(&cs[i], r->size_known && r->ranges != RANGES_NO, share,
-				      &errs[i]);
-		if (!rets[i])
-			fs[k++] = &cs[i].f;
-		else
-			nf--;
-	}
-	if (nf)
-		fetch_drive(fs, nf, net.multi, stop);
-	for (size_t i = 0; i < n; i++) {
-		if (!ret && !rets[i])
-			rets[i] = conclude(&cs[i], &errs[i]);
-		else if (!ret && rets[i] < 0 && cs[i].journaling)
-			rets[i] = stopped(&cs[i], rets[i], &errs[i]);
-		if (rets[i] == CTL_NOTHING) {
-			report_done(&cs[i], cs[i].remote.size);
-			rets[i] = 0;
-		}
-		if (rets[i] < 0) {
-			const char *why = errs[i].msg ? errs[i].msg : haul_code_name(rets[i]);
-			int shown = m->rep && !ret &&
-				    report_error(m->rep, &cs[i].item, haul_exit_status(rets[i]), why);
-
-			failed++;
-			if (!first)
-				first = rets[i];
-			if (n > 1 && !shown)
-				msg_err(m, "%s", why);
-		}
-		if (!ret)
-			ctl_release(&cs[i], rets[i] < 0);
-	}
-	if (ret)
-		first = ret;
-	else if (failed && n == 1)
-		haul_error_set(err, first, "%s", errs[0].msg ? errs[0].msg : haul_code_name(first));
-	else if (failed)
-		haul_error_set(err, first, "%zu of %zu downloads failed", failed, n);
-	for (size_t i = 0; i < n; i++)
-		haul_error_release(&errs[i]);
-	net_release(&net);
-	free(cs);
-	free(errs);
-	free(fs);
-	free(rets);
-	return first;
+	ret = ctl_init(c, o, m, stop, ops, d, net, err);
+	if (!ret)
+		ret = prepare(c, err);
+	if (!ret)
+		ret = setup_fetch(c, c->remote.size_known && c->remote.ranges != RANGES_NO,
+				  nslots ? nslots : 1, err);
+	if (ret == CTL_NOTHING)
+		report_done(c, c->remote.size);
+	else if (ret < 0 && c->journaling)
+		ret = stopped(c, ret, err);
+	return ret;
 }
 
-int ctl_run(const struct opts *o, const struct msg *m, volatile sig_atomic_t *stop,
-	    const struct store_ops *ops, struct haul_error *err)
+struct fetch *ctl_fetch(struct ctl *c)
 {
-	struct refresh_cmd rc = { o->refresh_cmd, o->refresh_timeout_ms, o->output, stop };
-	struct refresher rf = { refresh_cmd_fetch, &rc, "--refresh-cmd" };
-	struct download d = {
-		.url = o->url,
-		.head_url = o->head_url,
-		.output = o->output,
-		.expect_size = -1,
-		.rf = o->refresh_cmd ? &rf : NULL,
-	};
+	return c->fetching ? &c->f : NULL;
+}
 
-	return ctl_batch(o, m, stop, ops, &d, 1, err);
+struct report_item *ctl_item(struct ctl *c)
+{
+	return &c->item;
+}
+
+int ctl_conclude(struct ctl *c, struct haul_error *err)
+{
+	return conclude(c, err);
+}
+
+void ctl_close(struct ctl *c, int failed)
+{
+	if (!c)
+		return;
+	ctl_release(c, failed);
+	free(c);
 }

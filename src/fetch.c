@@ -910,7 +910,8 @@ int fetch_begin(struct fetch *f)
 	return 0;
 }
 
-void fetch_drive(struct fetch **fs, size_t n, CURLM *multi, volatile sig_atomic_t *stop)
+void fetch_drive(struct fetch **fs, size_t n, CURLM *multi, volatile sig_atomic_t *stop,
+		 int until_one)
 {
 	int running, left;
 	CURLMsg *m;
@@ -919,7 +920,8 @@ void fetch_drive(struct fetch **fs, size_t n, CURLM *multi, volatile sig_atomic_
 		fs[i]->net->busy = 1;
 	for (;;) {
 		long wait = 1000, w;
-		int active = 0, finished = 0, due = 0;
+		size_t active = 0;
+		int finished = 0, due = 0;
 
 		for (size_t i = 0; i < n; i++) {
 			if (fs[i]->done)
@@ -930,11 +932,11 @@ void fetch_drive(struct fetch **fs, size_t n, CURLM *multi, volatile sig_atomic_
 			}
 			w = tick(fs[i]);
 			if (!fs[i]->done) {
-				active = 1;
+				active++;
 				wait = w < wait ? w : wait;
 			}
 		}
-		if (!active)
+		if (!active || (until_one && active < n))
 			break;
 		for (size_t i = 0; i < n; i++) {
 			if (fs[i]->max_wait_ms > 0 && fs[i]->max_wait_ms < wait)
@@ -1008,6 +1010,6 @@ int fetch_run(struct fetch *f, const char *url, volatile sig_atomic_t *stop)
 	}
 	if (fetch_begin(f))
 		return f->result;
-	fetch_drive(&f, 1, f->net->multi, stop);
+	fetch_drive(&f, 1, f->net->multi, stop, 0);
 	return f->result;
 }

@@ -164,9 +164,11 @@ int fetch_begin(struct fetch *f);
  * Drive downloads to their end in one loop on one multi handle (they must
  * share it). A download that fails ends alone; the others go on. When
  * *stop is raised every unfinished one ends with HAUL_EINTR. Unless a
- * download completed, a last checkpoint is made before it ends.
+ * download completed, a last checkpoint is made before it ends. With
+ * until_one, return as soon as one has ended (to start another).
  */
-void fetch_drive(struct fetch **fs, size_t n, CURLM *multi, volatile sig_atomic_t *stop);
+void fetch_drive(struct fetch **fs, size_t n, CURLM *multi, volatile sig_atomic_t *stop,
+		 int until_one);
 
 /* Free what fetch_begin() made (the URL, slots, error text). */
 void fetch_release(struct fetch *f);

@@ -1,12 +1,14 @@
 /*
- * jobs.c -- the result-API modes: from a job id to downloads.
+ * jobs.c -- from a job id, or an input file, to downloads.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
+#include "input.h"
 #include "jobs.h"
 #include "net.h"
 #include "sarvam.h"
@@ -119,5 +121,117 @@ int jobs_sarvam(const struct opts *o, const struct msg *m, volatile sig_atomic_t
 	free(rfs);
 	free(sfs);
 	net_release(&net);
+	return ret;
+}
+
+/* Where entry e is saved: out= or the URL's name, under --dir. Malloced. */
+static char *saved_as(const struct opts *o, const struct input_entry *e, struct haul_error *err)
+{
+	char *name = NULL, *path;
+	size_t len;
+
+	if (e->out && !(name = strdup(e->out)))
+		return haul_error_set(err, HAUL_EFAIL, "out of memory"), NULL;
+	if (!e->out && url_filename(e->url, &name, err))
+		return NULL;
+	if (!o->dir || name[0] == '/')
+		return name;
+	len = strlen(o->dir) + strlen(name) + 2;
+	path = malloc(len);
+	if (path)
+		snprintf(path, len, "%s/%s", o->dir, name);
+	else
+		haul_error_set(err, HAUL_EFAIL, "out of memory");
+	free(name);
+	return path;
+}
+
+static const char *const *sort_names;
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(sort_names[*(const size_t *)a], sort_names[*(const size_t *)b]);
+}
+
+/* Two entries saved under one name would overwrite each other: refuse. */
+static int distinct(const struct opts *o, const struct input *in, char **names,
+		    struct haul_error *err)
+{
+	size_t *ix = malloc(in->n * sizeof(*ix));
+
+	if (!ix)
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	for (size_t i = 0; i < in->n; i++)
+		ix[i] = i;
+	sort_names = (const char *const *)names;
+	qsort(ix, in->n, sizeof(*ix), by_name);
+	for (size_t i = 1; i < in->n; i++) {
+		size_t a = ix[i - 1], b = ix[i];
+
+		if (strcmp(names[a], names[b]) == 0) {
+			if (a > b) {
+				size_t t = a;
+				a = b;
+				b = t;
+			}
+			free(ix);
+			return haul_error_set(err, HAUL_EUSAGE, "%s: lines %u and %u would both be "
+					      "saved as %s (give one of them out=)",
+					      strcmp(o->input, "-") ? o->input : "standard input",
+					      in->e[a].line, in->e[b].line, names[a]);
+		}
+	}
+	free(ix);
+	return 0;
+}
+
+int jobs_input(const struct opts *o, const struct msg *m, volatile sig_atomic_t *stop,
+	       struct haul_error *err)
+{
+	struct input in;
+	struct download *ds = NULL;
+	struct refresh_cmd *rcs = NULL;
+	struct refresher *rfs = NULL;
+	char **names = NULL;
+	int ret;
+
+	input_init(&in);
+	ret = input_read(&in, o->input, err);
+	if (!ret) {
+		ds = calloc(in.n, sizeof(*ds));
+		rcs = calloc(in.n, sizeof(*rcs));
+		rfs = calloc(in.n, sizeof(*rfs));
+		names = calloc(in.n, sizeof(*names));
+		if (!ds || !rcs || !rfs || !names)
+			ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
+	}
+	for (size_t i = 0; !ret && i < in.n; i++)
+		if (!(names[i] = saved_as(o, &in.e[i], err)))
+			ret = err->code ? err->code : HAUL_EFAIL;
+	if (!ret)
+		ret = distinct(o, &in, names, err);
+	for (size_t i = 0; !ret && i < in.n; i++) {
+		const struct input_entry *e = &in.e[i];
+
+		/* The refresh command learns which file it renews from $HAUL_OUTPUT. */
+		rcs[i] = (struct refresh_cmd){ o->refresh_cmd, o->refresh_timeout_ms, names[i], stop };
+		rfs[i] = (struct refresher){ refresh_cmd_fetch, &rcs[i], "--refresh-cmd" };
+		ds[i].url = e->url;
+		ds[i].head_url = e->head;
+		ds[i].output = e->out;
+		ds[i].expect_size = -1;
+		ds[i].rf = o->refresh_cmd ? &rfs[i] : NULL;
+		ds[i].checksums = e->checksums;
+		ds[i].nchecksums = e->nchecksums;
+	}
+	if (!ret)
+		ret = ctl_batch(o, m, stop, NULL, ds, in.n, err);
+	for (size_t i = 0; names && i < in.n; i++)
+		free(names[i]);
+	free(names);
+	free(ds);
+	free(rcs);
+	free(rfs);
+	input_release(&in);
 	return ret;
 }

@@ -91,6 +91,8 @@ int main(int argc, char **argv)
 			ret = jobs_sutro(&o, &m, &interrupted, &err);
 		else if (o.mode == MODE_SARVAM)
 			ret = jobs_sarvam(&o, &m, &interrupted, &err);
+		else if (o.mode == MODE_INPUT)
+			ret = jobs_input(&o, &m, &interrupted, &err);
 		else if (o.mode == MODE_VERIFY)
 			ret = recheck_run(&o, &m, &err);
 		else

@@ -18,6 +18,7 @@ enum opts_mode {
 	MODE_SUTRO,   /* haul sutro JOB_ID */
 	MODE_SARVAM,  /* haul sarvam JOB_ID FILE... */
 	MODE_VERIFY,  /* haul verify FILE */
+	MODE_INPUT,   /* haul -i FILE */
 };
 
 struct opts {
@@ -31,10 +32,12 @@ struct opts {
 	int include_logprobs; /* sutro: include_cumulative_logprobs=true */
 	const char *head_url; /* borrowed, NULL: a URL signed for HEAD */
 	const char *output;   /* borrowed, NULL: name taken from the URL */
+	const char *input;    /* borrowed, NULL: -i, a file listing URLs */
 	const char *refresh_cmd; /* borrowed, NULL: prints a fresh URL */
 	uint64_t refresh_timeout_ms; /* how long the refresh command may run */
 	uint64_t connections; /* parallel connections, 0: auto */
 	uint64_t max_connections; /* auto: at most this many */
+	uint64_t jobs;        /* downloads at once in a batch */
 	uint64_t min_split;   /* smallest range created by splitting */
 	uint64_t cp_bytes;    /* checkpoint after this many bytes... */
 	uint64_t cp_ms;       /* ...or this many milliseconds */

@@ -4,7 +4,8 @@
 Usage: logstat.py LOG [--path P]
 
 Prints key=value lines: requests, get, head, bytes, get_conns,
-max_concurrent, statuses, aborted.  An incomplete last line (no trailing
+max_concurrent, max_paths (paths with GETs under way at once, each path
+counted from its first GET to the end of its last), statuses, aborted.  An incomplete last line (no trailing
 newline yet, or not valid JSON) is ignored.
 """
 
@@ -89,6 +90,17 @@ def summarise(records, path=None):
     stats["bytes"] = sum(as_int(r.get("bytes")) for r in records)
     stats["get_conns"] = len({r.get("conn") for r in gets})
     stats["max_concurrent"] = max_overlap(intervals)
+    # Files at once: each path's span, from its first GET to its last end.
+    spans = {}
+    for r in gets:
+        s, e = as_float(r.get("t_start")), as_float(r.get("t_end"))
+        if s is None:
+            continue
+        e = e if e is not None else s
+        p = r.get("path")
+        lo, hi = spans.get(p, (s, e))
+        spans[p] = (min(lo, s), max(hi, e))
+    stats["max_paths"] = max_overlap(list(spans.values()))
     stats["statuses"] = ",".join("%d:%d" % (c, n)
                                  for c, n in sorted(statuses.items()))
     stats["aborted"] = sum(1 for r in records if r.get("aborted") is True)
@@ -108,7 +120,7 @@ def main(argv=None):
         return 2
     stats = summarise(records, args.path)
     for key in ("requests", "get", "head", "bytes", "get_conns",
-                "max_concurrent", "statuses", "aborted"):
+                "max_concurrent", "max_paths", "statuses", "aborted"):
         print("%s=%s" % (key, stats[key]))
     return 0
 
