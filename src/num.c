@@ -76,7 +76,7 @@ int num_parse_size(const char *s, uint64_t *out)
 
 int num_parse_msec(const char *s, uint64_t *out_ms)
 {
-	uint64_t whole, frac_ms = 0;
+	uint64_t whole, frac = 0, scale = 100000000, unit; /* frac: in 1e-9 of a unit */
 	unsigned ndig = 0;
 	int r;
 
@@ -86,28 +86,30 @@ int num_parse_msec(const char *s, uint64_t *out_ms)
 	if (r)
 		return r;
 	if (*s == '.') {
-		uint64_t scale = 100;
-
 		s++;
 		if (*s < '0' || *s > '9')
 			return NUM_EINVAL;
 		for (; *s >= '0' && *s <= '9'; s++) {
 			if (++ndig > 9)
 				return NUM_EINVAL;
-			frac_ms += (uint64_t)(*s - '0') * scale;
+			frac += (uint64_t)(*s - '0') * scale;
 			scale /= 10;
 		}
 	}
-	if (strcmp(s, "ms") == 0) {
-		if (ndig)
-			return NUM_EINVAL; /* fractions of a millisecond */
-		*out_ms = whole;
-		return NUM_OK;
-	}
-	if (*s && strcmp(s, "s") != 0)
+	if (strcmp(s, "ms") == 0)
+		unit = 1;
+	else if (!*s || strcmp(s, "s") == 0)
+		unit = 1000;
+	else if (strcmp(s, "m") == 0 || strcmp(s, "min") == 0)
+		unit = 60 * 1000;
+	else if (strcmp(s, "h") == 0)
+		unit = 3600 * 1000;
+	else
 		return NUM_EINVAL;
-	if (whole > UINT64_MAX / 1000 - 1)
+	if (unit == 1 && ndig)
+		return NUM_EINVAL; /* fractions of a millisecond */
+	if (whole > (UINT64_MAX - unit) / unit)
 		return NUM_ERANGE;
-	*out_ms = whole * 1000 + frac_ms;
+	*out_ms = whole * unit + frac * unit / 1000000000u;
 	return NUM_OK;
 }
