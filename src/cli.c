@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -25,6 +26,10 @@ enum arg_kind {
 	ARG_FLAG,   /* int set to 1 */
 	ARG_COUNT,  /* int incremented */
 	ARG_STRING, /* const char * borrowed from argv */
+	ARG_TEXT,   /* like ARG_STRING, sent in a header: no control characters */
+	ARG_USER,   /* like ARG_TEXT, "USER:PASSWORD": a credential, never echoed */
+	ARG_FILE,   /* like ARG_STRING, a file that must be readable */
+	ARG_SIGV4,  /* like ARG_STRING, a provider string for CURLOPT_AWS_SIGV4 */
 	ARG_HEADER, /* appended to opts.headers, checked */
 	ARG_CHECKSUM, /* appended to opts.checksums, parsed */
 	ARG_UINT,   /* uint64_t, decimal, within [min, max] */
@@ -54,7 +59,9 @@ struct cli_option {
 static const struct cli_option options[] = {
 	{ "api-base", 0, ARG_STRING, "URL", OFF(api_base), 0, 0, 0,
 	  "sutro, sarvam: the API's base URL (tests, proxies)" },
-	{ "cacert", 0, ARG_STRING, "FILE", OFF(cacert), 0, 0, 0,
+	{ "aws-sigv4", 0, ARG_SIGV4, "PROVIDER", OFF(aws_sigv4), 0, 0, 0,
+	  "sign requests with AWS SigV4, e.g. aws:amz:us-east-1:s3" },
+	{ "cacert", 0, ARG_FILE, "FILE", OFF(cacert), 0, 0, 0,
 	  "verify TLS servers against the CA certificates in FILE" },
 	{ "checksum", 'c', ARG_CHECKSUM, "ALGO:HEX", 0, 0, 0, 0,
 	  "check the file's md5, sha1, sha256, sha512, xxh64, xxh3 or xxh128 (repeatable)" },
@@ -85,18 +92,28 @@ static const struct cli_option options[] = {
 	  "sutro: include the inputs as columns" },
 	{ "insecure", 0, ARG_FLAG, NULL, OFF(insecure), 0, 0, 0,
 	  "do not verify TLS certificates (unsafe)" },
+	{ "ipv4", '4', ARG_FLAG, NULL, OFF(ipv4), 0, 0, 0,
+	  "resolve host names to IPv4 addresses only" },
+	{ "ipv6", '6', ARG_FLAG, NULL, OFF(ipv6), 0, 0, 0,
+	  "resolve host names to IPv6 addresses only" },
 	{ "keep-journal", 0, ARG_FLAG, NULL, OFF(keep_journal), 0, 0, 0,
 	  "keep FILE.haul (block digests) after a complete download" },
 	{ "max-connections", 0, ARG_UINT, "N", OFF(max_connections), 16, 1, 512,
 	  "with --connections auto: at most N (default 16)" },
 	{ "min-split-size", 'k', ARG_SIZE, "SIZE", OFF(min_split), 1 * MiB, 64 * KiB, 1024 * GiB,
 	  "never split a range below SIZE bytes (default 1M)" },
+	{ "netrc", 0, ARG_FLAG, NULL, OFF(netrc), 0, 0, 0,
+	  "log in with the host's credentials from ~/.netrc, if any" },
+	{ "netrc-file", 0, ARG_FILE, "FILE", OFF(netrc_file), 0, 0, 0,
+	  "--netrc with FILE instead of ~/.netrc" },
 	{ "no-journal", 0, ARG_FLAG, NULL, OFF(no_journal), 0, 0, 0,
 	  "do not write FILE.haul: the download cannot be resumed" },
 	{ "no-verify", 0, ARG_FLAG, NULL, OFF(no_verify), 0, 0, 0,
 	  "do not check the file against its ETag or digest headers" },
 	{ "output", 'o', ARG_STRING, "FILE", OFF(output), 0, 0, 0,
 	  "write to FILE (default: the URL's last path segment)" },
+	{ "proxy", 'x', ARG_STRING, "URL", OFF(proxy), 0, 0, 0,
+	  "use this proxy (default: from http_proxy, https_proxy)" },
 	{ "quiet", 'q', ARG_FLAG, NULL, OFF(quiet), 0, 0, 0, "print errors only" },
 	{ "refresh-cmd", 0, ARG_STRING, "CMD", OFF(refresh_cmd), 0, 0, 0,
 	  "run CMD (sh -c) for a fresh URL when the URL expires" },
@@ -112,6 +129,10 @@ static const struct cli_option options[] = {
 	  "at most N repeated requests per second (default 10)" },
 	{ "stall-timeout", 0, ARG_MSEC, "TIME", OFF(stall_ms), 30000, 1000, 3600 * 1000,
 	  "re-request a range that sent nothing for TIME (default 30s)" },
+	{ "user", 'u', ARG_USER, "USER:PASSWORD", OFF(user), 0, 0, 0,
+	  "log in with HTTP Basic auth, or the --aws-sigv4 key" },
+	{ "user-agent", 'A', ARG_TEXT, "STRING", OFF(user_agent), 0, 0, 0,
+	  "send User-Agent: STRING (default haul/" PACKAGE_VERSION ")" },
 	{ "verbose", 'v', ARG_COUNT, NULL, OFF(verbose), 0, 0, 0,
 	  "say more: requests and ranges (twice for debug)" },
 	{ "version", 'V', ARG_VERSION, NULL, 0, 0, 0, 0, "show versions and exit" },
@@ -173,6 +194,23 @@ static int set_number(struct opts *o, const struct cli_option *opt, const char *
 	return 0;
 }
 
+/* A file that can be opened for reading (not a directory); errno if not. */
+static int readable_file(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+		close(fd);
+		errno = EISDIR;
+		return 0;
+	}
+	close(fd);
+	return 1;
+}
+
 static int add_header(struct opts *o, const char *line, struct haul_error *err)
 {
 	const char *why = header_check(line);
@@ -199,6 +237,59 @@ static int add_checksum(struct opts *o, const char *spec, struct haul_error *err
 	return CLI_RUN;
 }
 
+static int has_control(const char *s)
+{
+	for (; *s; s++)
+		if (iscntrl((unsigned char)*s))
+			return 1;
+	return 0;
+}
+
+/*
+ * libcurl's provider1[:provider2[:region[:service]]]: parts of at most 64
+ * characters (its limit, beyond which it cuts them silently).
+ */
+static int sigv4_ok(const char *s)
+{
+	int parts = 1;
+	size_t len = 0;
+
+	for (; *s; s++) {
+		if (*s == ':') {
+			if (!len || ++parts > 4)
+				return 0;
+			len = 0;
+		} else if (!isalnum((unsigned char)*s) && !strchr("-_.", *s)) {
+			return 0;
+		} else if (++len > 64) {
+			return 0;
+		}
+	}
+	return len > 0;
+}
+
+/* A string option's value: checked by kind, then borrowed. */
+static int set_string(struct opts *o, const struct cli_option *opt, const char *arg,
+		      struct haul_error *err)
+{
+	if (opt->kind == ARG_TEXT && has_control(arg))
+		return haul_error_set(err, HAUL_EUSAGE, "--%s: control character (CR, LF, ...) "
+				      "in the value", opt->name);
+	/* Never the value: it holds a password. */
+	if (opt->kind == ARG_USER && (has_control(arg) || !strchr(arg, ':')))
+		return haul_error_set(err, HAUL_EUSAGE, "--%s: want USER:PASSWORD, without "
+				      "control characters", opt->name);
+	if (opt->kind == ARG_FILE && !readable_file(arg))
+		return haul_error_set(err, HAUL_EUSAGE, "--%s %s: %s", opt->name, arg,
+				      errno == EISDIR ? "is a directory" : strerror(errno));
+	if (opt->kind == ARG_SIGV4 && !sigv4_ok(arg))
+		return haul_error_set(err, HAUL_EUSAGE, "--%s '%s': want PROVIDER1[:PROVIDER2"
+				      "[:REGION[:SERVICE]]], e.g. aws:amz:us-east-1:s3", opt->name,
+				      arg);
+	*(const char **)field(o, opt) = arg;
+	return CLI_RUN;
+}
+
 static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 		 struct haul_error *err)
 {
@@ -210,8 +301,11 @@ static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 		(*(int *)field(o, opt))++;
 		return CLI_RUN;
 	case ARG_STRING:
-		*(const char **)field(o, opt) = arg;
-		return CLI_RUN;
+	case ARG_TEXT:
+	case ARG_USER:
+	case ARG_FILE:
+	case ARG_SIGV4:
+		return set_string(o, opt, arg, err);
 	case ARG_HEADER:
 		return add_header(o, arg, err);
 	case ARG_CHECKSUM:
@@ -230,13 +324,11 @@ static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 }
 
 static int check_operands(struct opts *o, struct haul_error *err);
-static int readable_file(const char *path);
 
 static int takes_arg(const struct cli_option *opt)
 {
-	return opt->kind == ARG_STRING || opt->kind == ARG_HEADER || opt->kind == ARG_CHECKSUM ||
-	       opt->kind == ARG_UINT || opt->kind == ARG_CONNS || opt->kind == ARG_SIZE ||
-	       opt->kind == ARG_MSEC;
+	return opt->kind != ARG_FLAG && opt->kind != ARG_COUNT && opt->kind != ARG_HELP &&
+	       opt->kind != ARG_VERSION;
 }
 
 int cli_parse(int argc, char **argv, struct opts *o, struct haul_error *err)
@@ -298,29 +390,13 @@ int cli_parse(int argc, char **argv, struct opts *o, struct haul_error *err)
 		return haul_error_set(err, HAUL_EUSAGE, "--quiet and --verbose conflict");
 	if (o->no_journal && o->keep_journal)
 		return haul_error_set(err, HAUL_EUSAGE, "--no-journal and --keep-journal conflict");
-	if (o->cacert && !readable_file(o->cacert))
-		return haul_error_set(err, HAUL_EUSAGE, "--cacert %s: %s", o->cacert,
-				      errno == EISDIR ? "is a directory" : strerror(errno));
+	if (o->ipv4 && o->ipv6)
+		return haul_error_set(err, HAUL_EUSAGE, "--ipv4 and --ipv6 conflict");
+	if (o->netrc_file)
+		o->netrc = 1;
 	o->args = argv + optind;
 	o->nargs = argc - optind;
 	return check_operands(o, err);
-}
-
-/* A file that can be opened for reading (not a directory); errno if not. */
-static int readable_file(const char *path)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-		close(fd);
-		errno = EISDIR;
-		return 0;
-	}
-	close(fd);
-	return 1;
 }
 
 /* What follows the options, by mode; options that belong to another mode. */

@@ -41,6 +41,20 @@ void net_buffers(unsigned conns, long *recv, size_t *stage);
 CURL *net_easy(const struct net *n);
 
 /*
+ * Take the user's credentials (--user, --aws-sigv4, --netrc) off a handle
+ * from net_easy(), for requests to a result API, which get their own key.
+ */
+void net_no_credentials(CURL *e);
+
+/*
+ * With --ipv4 or --ipv6: HAUL_EUSAGE when url's host is an address of the
+ * other family, which could never be reached (unless a proxy, which
+ * resolves it instead, may be in the way). what names the URL.
+ */
+int net_check_family(const struct net *n, const char *url, const char *what,
+		     struct haul_error *err);
+
+/*
  * Run one transfer to its end and return its CURLcode: on the shared multi
  * handle (so its connection can be reused), or on a private one while the
  * transfer loop runs there (a probe of a refreshed URL must not consume the

@@ -58,6 +58,13 @@ struct opts {
 	int http2;            /* offer HTTP/2 (one connection per range still) */
 	int quiet;            /* -q: errors only */
 	int verbose;          /* -v count */
+	const char *user_agent; /* borrowed, NULL: haul/VERSION */
+	int netrc;            /* credentials for the host from a netrc file */
+	const char *netrc_file; /* borrowed, NULL: ~/.netrc */
+	const char *proxy;    /* borrowed, NULL: libcurl's *_proxy variables */
+	int ipv4, ipv6;       /* resolve host names to one address family only */
+	const char *user;     /* borrowed, NULL: "USER:PASSWORD", a credential */
+	const char *aws_sigv4; /* borrowed, NULL: the provider to sign for */
 };
 
 #endif
