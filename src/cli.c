@@ -100,6 +100,8 @@ static const struct cli_option options[] = {
 	  "keep FILE.haul (block digests) after a complete download" },
 	{ "max-connections", 0, ARG_UINT, "N", OFF(max_connections), 16, 1, 512,
 	  "with --connections auto: at most N (default 16)" },
+	{ "max-speed", 0, ARG_SIZE, "SIZE", OFF(max_speed), 0, 0, 1024 * GiB,
+	  "download at most SIZE bytes per second (default 0: no cap)" },
 	{ "min-split-size", 'k', ARG_SIZE, "SIZE", OFF(min_split), 1 * MiB, 64 * KiB, 1024 * GiB,
 	  "never split a range below SIZE bytes (default 1M)" },
 	{ "netrc", 0, ARG_FLAG, NULL, OFF(netrc), 0, 0, 0,

@@ -216,6 +216,28 @@ void net_no_credentials(CURL *e)
 	curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 }
 
+void net_max_speed(const struct net *n, CURL *e, unsigned conns, long *bufsize)
+{
+	curl_off_t share;
+
+	if (!n->o->max_speed) {
+		curl_easy_setopt(e, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)0);
+		return;
+	}
+	share = (curl_off_t)(n->o->max_speed / (conns ? conns : 1));
+	share = share ? share : 1;
+	curl_easy_setopt(e, CURLOPT_MAX_RECV_SPEED_LARGE, share);
+	/*
+	 * libcurl 7.88 checks the cap only between bursts of up to 101 reads
+	 * of a buffer each (while the socket stays readable): on a fast link,
+	 * big buffers would fetch whole ranges before the cap is looked at.
+	 * A burst of half a second's worth at most (but libcurl's minimum
+	 * buffer of 1 KiB); at a capped speed small reads cost little.
+	 */
+	if (*bufsize > share / 202)
+		*bufsize = share / 202 < 1024 ? 1024 : (long)(share / 202);
+}
+
 /* Whether libcurl may send url to a proxy (a guess on the safe side). */
 static int maybe_proxied(const struct opts *o, const char *url)
 {

@@ -41,6 +41,13 @@ void net_buffers(unsigned conns, long *recv, size_t *stage);
 CURL *net_easy(const struct net *n);
 
 /*
+ * Cap e's next transfer at its share of --max-speed when conns connections
+ * of the download may run at once (or lift the cap), and lower *bufsize,
+ * the receive buffer it is to get, so that libcurl paces it smoothly.
+ */
+void net_max_speed(const struct net *n, CURL *e, unsigned conns, long *bufsize);
+
+/*
  * Take the user's credentials (--user, --aws-sigv4, --netrc) off a handle
  * from net_easy(), for requests to a result API, which get their own key.
  */

@@ -59,6 +59,7 @@ struct opts {
 	int quiet;            /* -q: errors only */
 	int verbose;          /* -v count */
 	const char *user_agent; /* borrowed, NULL: haul/VERSION */
+	uint64_t max_speed;   /* bytes/s over all connections of a download, 0: no cap */
 	int netrc;            /* credentials for the host from a netrc file */
 	const char *netrc_file; /* borrowed, NULL: ~/.netrc */
 	const char *proxy;    /* borrowed, NULL: libcurl's *_proxy variables */
