@@ -77,11 +77,33 @@ static int sigv4_headers(struct net *n, const struct opts *o)
 	return add_header(n, line);
 }
 
+/* AWS_SESSION_TOKEN goes with the key it belongs to, as a header (signed). */
+static int token_header(struct net *n, const struct opts *o)
+{
+	static const char name[] = "x-amz-security-token: ";
+	size_t len = sizeof(name) + strlen(o->aws_token);
+	char *line = malloc(len);
+	int r;
+
+	if (!line)
+		return -1;
+	snprintf(line, len, "%s%s", name, o->aws_token);
+	r = add_header(n, line);
+	free(line);
+	/* A credential libcurl would pass on to another host: no redirects. */
+	if (!r && !n->secret) {
+		n->secret = "x-amz-security-token";
+		n->secret_via = "AWS_SESSION_TOKEN";
+	}
+	return r;
+}
+
 int net_init(struct net *n, const struct opts *o, struct haul_error *err)
 {
 	n->o = o;
 	n->headers = NULL;
 	n->secret = NULL;
+	n->secret_via = "-H";
 	n->multi = curl_multi_init();
 	n->share = curl_share_init();
 	if (!n->multi || !n->share) {
@@ -110,7 +132,7 @@ int net_init(struct net *n, const struct opts *o, struct haul_error *err)
 		    !header_curl_guards(o->headers[i]))
 			n->secret = o->headers[i];
 	}
-	if (o->aws_sigv4 && sigv4_headers(n, o)) {
+	if ((o->aws_sigv4 && sigv4_headers(n, o)) || (o->aws_token && token_header(n, o))) {
 		net_release(n);
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	}

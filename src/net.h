@@ -22,6 +22,7 @@ struct net {
 	const char *secret;    /* borrowed: a -H credential libcurl would pass on
 			        * to another host on a redirect, or NULL; then
 			        * redirects are not followed at all */
+	const char *secret_via; /* static: where secret came from, "-H" or a variable */
 	int busy;              /* the transfer loop runs on multi */
 };
 
