@@ -80,6 +80,7 @@ int api_call(struct net *n, const struct api_call *call, json_t **json, long *st
 		/* Keys travel in headers: never follow a redirect elsewhere. */
 		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, call->headers);
+		net_no_credentials(e);
 		if (call->body)
 			curl_easy_setopt(e, CURLOPT_POSTFIELDS, call->body);
 		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);

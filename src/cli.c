@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -25,6 +26,10 @@ enum arg_kind {
 	ARG_FLAG,   /* int set to 1 */
 	ARG_COUNT,  /* int incremented */
 	ARG_STRING, /* const char * borrowed from argv */
+	ARG_TEXT,   /* like ARG_STRING, sent in a header: no control characters */
+	ARG_USER,   /* like ARG_TEXT, "USER:PASSWORD": a credential, never echoed */
+	ARG_FILE,   /* like ARG_STRING, a file that must be readable */
+	ARG_SIGV4,  /* like ARG_STRING, a provider string for CURLOPT_AWS_SIGV4 */
 	ARG_HEADER, /* appended to opts.headers, checked */
 	ARG_CHECKSUM, /* appended to opts.checksums, parsed */
 	ARG_UINT,   /* uint64_t, decimal, within [min, max] */
@@ -44,7 +49,15 @@ struct cli_option {
 	size_t off;       /* field in struct opts */
 	uint64_t def, min, max;
 	const char *help;
+	unsigned flags;   /* CLI_NODEF or 0 */
 };
+
+/*
+ * Per download or one-shot, and credentials (a default would send them to
+ * every host): from the command line only, never from a config file or
+ * the environment (conf.c).
+ */
+#define CLI_NODEF 1u
 
 #define OFF(field) offsetof(struct opts, field)
 #define KiB (1024ull)
@@ -54,15 +67,20 @@ struct cli_option {
 /* Sorted by long name. */
 static const struct cli_option options[] = {
 	{ "api-base", 0, ARG_STRING, "URL", OFF(api_base), 0, 0, 0,
-	  "sutro, sarvam: the API's base URL (tests, proxies)" },
-	{ "cacert", 0, ARG_STRING, "FILE", OFF(cacert), 0, 0, 0,
+	  "sutro, sarvam: the API's base URL (tests, proxies)", CLI_NODEF },
+	{ "aws-sigv4", 0, ARG_SIGV4, "PROVIDER", OFF(aws_sigv4), 0, 0, 0,
+	  "sign requests with AWS SigV4, e.g. aws:amz:us-east-1:s3", CLI_NODEF },
+	{ "cacert", 0, ARG_FILE, "FILE", OFF(cacert), 0, 0, 0,
 	  "verify TLS servers against the CA certificates in FILE" },
 	{ "checksum", 'c', ARG_CHECKSUM, "ALGO:HEX", 0, 0, 0, 0,
-	  "check the file's md5, sha1, sha256, sha512, xxh64, xxh3 or xxh128 (repeatable)" },
+	  "check the file's md5, sha1, sha256, sha512, xxh64, xxh3 or xxh128 (repeatable)",
+	  CLI_NODEF },
 	{ "checkpoint-bytes", 0, ARG_SIZE, "SIZE", OFF(cp_bytes), 64 * MiB, 64 * KiB, 1024 * GiB,
 	  "record progress in the journal after SIZE new bytes (default 64M)" },
 	{ "checkpoint-interval", 0, ARG_MSEC, "TIME", OFF(cp_ms), 1000, 10, 3600 * 1000,
 	  "...or after TIME seconds, e.g. 2 or 250ms (default 1s)" },
+	{ "config", 0, ARG_FILE, "FILE", OFF(config), 0, 0, 0,
+	  "read defaults from FILE, not ~/.config/haul/config", CLI_NODEF },
 	{ "connections", 'n', ARG_CONNS, "N|auto", OFF(connections), 16, 1, 512,
 	  "parallel connections, 1 to 512, or auto (default 16)" },
 	{ "connect-timeout", 0, ARG_MSEC, "TIME", OFF(connect_ms), 30000, 100, 600 * 1000,
@@ -70,51 +88,66 @@ static const struct cli_option options[] = {
 	{ "dir", 'd', ARG_STRING, "DIR", OFF(dir), 0, 0, 0,
 	  "put output files in DIR" },
 	{ "etag-part-size", 0, ARG_SIZE, "SIZE", OFF(etag_part_size), 0, 64 * KiB, 5 * GiB,
-	  "part size of a multipart ETag (default: guess from the usual ones)" },
+	  "part size of a multipart ETag (default: guess from the usual ones)", CLI_NODEF },
 	{ "force", 'f', ARG_FLAG, NULL, OFF(force), 0, 0, 0,
-	  "replace the output file if it exists" },
+	  "replace the output file if it exists", CLI_NODEF },
 	{ "head-url", 0, ARG_STRING, "URL", OFF(head_url), 0, 0, 0,
-	  "probe size and identity with HEAD on this URL instead" },
+	  "probe size and identity with HEAD on this URL instead", CLI_NODEF },
 	{ "header", 'H', ARG_HEADER, "LINE", 0, 0, 0, 0,
 	  "add 'Name: value' to every request to the object (repeatable)" },
-	{ "help", 'h', ARG_HELP, NULL, 0, 0, 0, 0, "show this help and exit" },
+	{ "help", 'h', ARG_HELP, NULL, 0, 0, 0, 0, "show this help and exit", CLI_NODEF },
 	{ "http2", 0, ARG_FLAG, NULL, OFF(http2), 0, 0, 0,
 	  "offer HTTP/2 over TLS (still one connection per range)" },
 	{ "include-cumulative-logprobs", 0, ARG_FLAG, NULL, OFF(include_logprobs), 0, 0, 0,
-	  "sutro: include cumulative log probabilities" },
+	  "sutro: include cumulative log probabilities", CLI_NODEF },
 	{ "include-inputs", 0, ARG_FLAG, NULL, OFF(include_inputs), 0, 0, 0,
-	  "sutro: include the inputs as columns" },
+	  "sutro: include the inputs as columns", CLI_NODEF },
 	{ "input-file", 'i', ARG_STRING, "FILE", OFF(input), 0, 0, 0,
-	  "download the URLs FILE lists (- for stdin), with out=, checksum=, head=" },
+	  "download the URLs FILE lists (- for stdin), with out=, checksum=, head=",
+	  CLI_NODEF },
 	{ "insecure", 0, ARG_FLAG, NULL, OFF(insecure), 0, 0, 0,
 	  "do not verify TLS certificates (unsafe)" },
+	{ "ipv4", '4', ARG_FLAG, NULL, OFF(ipv4), 0, 0, 0,
+	  "resolve host names to IPv4 addresses only" },
+	{ "ipv6", '6', ARG_FLAG, NULL, OFF(ipv6), 0, 0, 0,
+	  "resolve host names to IPv6 addresses only" },
 	{ "jobs", 'j', ARG_UINT, "N", OFF(jobs), 4, 1, 256,
 	  "with -i or haul sarvam: N downloads at once (default 4)" },
 	{ "keep-journal", 0, ARG_FLAG, NULL, OFF(keep_journal), 0, 0, 0,
 	  "keep FILE.haul (block digests) after a complete download" },
 	{ "max-connections", 0, ARG_UINT, "N", OFF(max_connections), 16, 1, 512,
 	  "with --connections auto: at most N (default 16)" },
+	{ "max-speed", 0, ARG_SIZE, "SIZE", OFF(max_speed), 0, 0, 1024 * GiB,
+	  "download at most SIZE bytes per second (default 0: no cap)" },
 	{ "min-split-size", 'k', ARG_SIZE, "SIZE", OFF(min_split), 1 * MiB, 64 * KiB, 1024 * GiB,
 	  "never split a range below SIZE bytes (default 1M)" },
+	{ "netrc", 0, ARG_FLAG, NULL, OFF(netrc), 0, 0, 0,
+	  "log in with the host's credentials from ~/.netrc, if any" },
+	{ "netrc-file", 0, ARG_FILE, "FILE", OFF(netrc_file), 0, 0, 0,
+	  "--netrc with FILE instead of ~/.netrc" },
+	{ "no-config", 0, ARG_FLAG, NULL, OFF(no_config), 0, 0, 0,
+	  "read no default config file", CLI_NODEF },
 	{ "no-journal", 0, ARG_FLAG, NULL, OFF(no_journal), 0, 0, 0,
 	  "do not write FILE.haul: the download cannot be resumed" },
 	{ "no-verify", 0, ARG_FLAG, NULL, OFF(no_verify), 0, 0, 0,
 	  "do not check the file against its ETag or digest headers" },
 	{ "output", 'o', ARG_STRING, "FILE", OFF(output), 0, 0, 0,
-	  "write to FILE (default: the URL's last path segment)" },
+	  "write to FILE (default: the URL's last path segment)", CLI_NODEF },
 	{ "progress", 0, ARG_CHOICE, "auto|bar|lines|json|none", OFF(progress), 0, 0, 0,
 	  "how to show progress (default auto: bar on a terminal, else lines)" },
 	{ "progress-fd", 0, ARG_UINT, "FD", OFF(progress_fd), 0, 1, 1024,
 	  "write progress to descriptor FD instead of stderr" },
 	{ "progress-interval", 0, ARG_MSEC, "TIME", OFF(progress_ms), 0, 100, 3600 * 1000,
 	  "lines: one every TIME (default 10s); json: progress events (1s)" },
+	{ "proxy", 'x', ARG_STRING, "URL", OFF(proxy), 0, 0, 0,
+	  "use this proxy (default: from http_proxy, https_proxy)" },
 	{ "quiet", 'q', ARG_FLAG, NULL, OFF(quiet), 0, 0, 0, "print errors only" },
 	{ "refresh-cmd", 0, ARG_STRING, "CMD", OFF(refresh_cmd), 0, 0, 0,
-	  "run CMD (sh -c) for a fresh URL when the URL expires" },
+	  "run CMD (sh -c) for a fresh URL when the URL expires", CLI_NODEF },
 	{ "refresh-timeout", 0, ARG_MSEC, "TIME", OFF(refresh_timeout_ms), 30000, 100, 3600 * 1000,
 	  "kill the refresh command after TIME (default 30s)" },
 	{ "restart", 0, ARG_FLAG, NULL, OFF(restart), 0, 0, 0,
-	  "discard FILE.haul and FILE.part and start over" },
+	  "discard FILE.haul and FILE.part and start over", CLI_NODEF },
 	{ "retries", 0, ARG_UINT, "N", OFF(retries), 10, 1, 1000,
 	  "give up a range after N failed requests in a row (default 10)" },
 	{ "retry-max-time", 0, ARG_MSEC, "TIME", OFF(retry_max_ms), 600000, 1000, 86400 * 1000,
@@ -123,9 +156,13 @@ static const struct cli_option options[] = {
 	  "at most N repeated requests per second (default 10)" },
 	{ "stall-timeout", 0, ARG_MSEC, "TIME", OFF(stall_ms), 30000, 1000, 3600 * 1000,
 	  "re-request a range that sent nothing for TIME (default 30s)" },
+	{ "user", 'u', ARG_USER, "USER:PASSWORD", OFF(user), 0, 0, 0,
+	  "log in with HTTP Basic auth, or the --aws-sigv4 key", CLI_NODEF },
+	{ "user-agent", 'A', ARG_TEXT, "STRING", OFF(user_agent), 0, 0, 0,
+	  "send User-Agent: STRING (default haul/" PACKAGE_VERSION ")" },
 	{ "verbose", 'v', ARG_COUNT, NULL, OFF(verbose), 0, 0, 0,
 	  "say more: requests and ranges (twice for debug)" },
-	{ "version", 'V', ARG_VERSION, NULL, 0, 0, 0, 0, "show versions and exit" },
+	{ "version", 'V', ARG_VERSION, NULL, 0, 0, 0, 0, "show versions and exit", CLI_NODEF },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -184,6 +221,23 @@ static int set_number(struct opts *o, const struct cli_option *opt, const char *
 	return 0;
 }
 
+/* A file that can be opened for reading (not a directory); errno if not. */
+static int readable_file(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+		close(fd);
+		errno = EISDIR;
+		return 0;
+	}
+	close(fd);
+	return 1;
+}
+
 /* The index of arg among the '|'-separated words of opt->meta. */
 static int set_choice(struct opts *o, const struct cli_option *opt, const char *arg,
 		      struct haul_error *err)
@@ -230,6 +284,59 @@ static int add_checksum(struct opts *o, const char *spec, struct haul_error *err
 	return CLI_RUN;
 }
 
+static int has_control(const char *s)
+{
+	for (; *s; s++)
+		if (iscntrl((unsigned char)*s))
+			return 1;
+	return 0;
+}
+
+/*
+ * libcurl's provider1[:provider2[:region[:service]]]: parts of at most 64
+ * characters (its limit, beyond which it cuts them silently).
+ */
+static int sigv4_ok(const char *s)
+{
+	int parts = 1;
+	size_t len = 0;
+
+	for (; *s; s++) {
+		if (*s == ':') {
+			if (!len || ++parts > 4)
+				return 0;
+			len = 0;
+		} else if (!isalnum((unsigned char)*s) && !strchr("-_.", *s)) {
+			return 0;
+		} else if (++len > 64) {
+			return 0;
+		}
+	}
+	return len > 0;
+}
+
+/* A string option's value: checked by kind, then borrowed. */
+static int set_string(struct opts *o, const struct cli_option *opt, const char *arg,
+		      struct haul_error *err)
+{
+	if (opt->kind == ARG_TEXT && has_control(arg))
+		return haul_error_set(err, HAUL_EUSAGE, "--%s: control character (CR, LF, ...) "
+				      "in the value", opt->name);
+	/* Never the value: it holds a password. */
+	if (opt->kind == ARG_USER && (has_control(arg) || !strchr(arg, ':')))
+		return haul_error_set(err, HAUL_EUSAGE, "--%s: want USER:PASSWORD, without "
+				      "control characters", opt->name);
+	if (opt->kind == ARG_FILE && !readable_file(arg))
+		return haul_error_set(err, HAUL_EUSAGE, "--%s %s: %s", opt->name, arg,
+				      errno == EISDIR ? "is a directory" : strerror(errno));
+	if (opt->kind == ARG_SIGV4 && !sigv4_ok(arg))
+		return haul_error_set(err, HAUL_EUSAGE, "--%s '%s': want PROVIDER1[:PROVIDER2"
+				      "[:REGION[:SERVICE]]], e.g. aws:amz:us-east-1:s3", opt->name,
+				      arg);
+	*(const char **)field(o, opt) = arg;
+	return CLI_RUN;
+}
+
 static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 		 struct haul_error *err)
 {
@@ -241,8 +348,11 @@ static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 		(*(int *)field(o, opt))++;
 		return CLI_RUN;
 	case ARG_STRING:
-		*(const char **)field(o, opt) = arg;
-		return CLI_RUN;
+	case ARG_TEXT:
+	case ARG_USER:
+	case ARG_FILE:
+	case ARG_SIGV4:
+		return set_string(o, opt, arg, err);
 	case ARG_CHOICE:
 		return set_choice(o, opt, arg, err);
 	case ARG_HEADER:
@@ -263,20 +373,62 @@ static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 }
 
 static int check_operands(struct opts *o, struct haul_error *err);
-static int readable_file(const char *path);
 
 static int takes_arg(const struct cli_option *opt)
 {
-	return opt->kind == ARG_STRING || opt->kind == ARG_HEADER || opt->kind == ARG_CHECKSUM ||
-	       opt->kind == ARG_CHOICE ||
-	       opt->kind == ARG_UINT || opt->kind == ARG_CONNS || opt->kind == ARG_SIZE ||
-	       opt->kind == ARG_MSEC;
+	return opt->kind != ARG_FLAG && opt->kind != ARG_COUNT && opt->kind != ARG_HELP &&
+	       opt->kind != ARG_VERSION;
+}
+
+/* Flags that exclude each other. */
+static const char *const conflicts[][2] = {
+	{ "quiet", "verbose" },
+	{ "no-journal", "keep-journal" },
+	{ "ipv4", "ipv6" },
+	{ "config", "no-config" },
+};
+
+/*
+ * Both of a pair set: the one from the later source (1 config file,
+ * 2 environment, 3 command line) wins, as other values do; from the same
+ * source it is an error.
+ */
+static int resolve_conflicts(struct opts *o, const unsigned char *layer, struct haul_error *err)
+{
+	static const char *const from[] = { "", " (both in the config file)",
+					    " (both from the environment)", "" };
+
+	for (size_t k = 0; k < sizeof(conflicts) / sizeof(conflicts[0]); k++) {
+		int a = cli_find(conflicts[k][0]), b = cli_find(conflicts[k][1]);
+		const struct cli_option *lose;
+
+		if (a < 0 || b < 0)
+			return haul_error_set(err, HAUL_EFAIL, "option table out of step");
+		if (!layer[a] || !layer[b])
+			continue;
+		if (layer[a] == layer[b])
+			return haul_error_set(err, HAUL_EUSAGE, "--%s and --%s conflict%s",
+					      options[a].name, options[b].name, from[layer[a]]);
+		lose = &options[layer[a] < layer[b] ? a : b];
+		if (lose->kind == ARG_FLAG || lose->kind == ARG_COUNT)
+			*(int *)field(o, lose) = 0;
+		else
+			*(const char **)field(o, lose) = NULL;
+	}
+	return 0;
 }
 
 int cli_parse(int argc, char **argv, struct opts *o, struct haul_error *err)
 {
+	return cli_parse_layered(argc, argv, 0, 0, o, err);
+}
+
+int cli_parse_layered(int argc, char **argv, int nfile, int nenv, struct opts *o,
+		      struct haul_error *err)
+{
 	struct option longopts[NOPTIONS + 1];
 	char shortopts[2 * NOPTIONS + 2], *sp = shortopts;
+	unsigned char layer[NOPTIONS] = { 0 }; /* the last source that set each */
 	int c, idx, ret = CLI_RUN;
 
 	set_defaults(o);
@@ -299,6 +451,7 @@ int cli_parse(int argc, char **argv, struct opts *o, struct haul_error *err)
 	optind = 0; /* glibc: a full re-initialisation, so tests can parse twice */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
 		const struct cli_option *opt = NULL;
+		int at = optind - 1; /* where a --name[=value] from conf.c was */
 
 		if (c == '?' || c == ':') {
 			const char *bad = argv[optind - 1];
@@ -320,6 +473,8 @@ int cli_parse(int argc, char **argv, struct opts *o, struct haul_error *err)
 		}
 		if (!opt)
 			return haul_error_set(err, HAUL_EFAIL, "option table out of step");
+		/* conf.c writes long options only, one argument each. */
+		layer[opt - options] = c < 256 || at > nfile + nenv ? 3 : at > nfile ? 2 : 1;
 		c = apply(o, opt, optarg, err);
 		if (c < 0)
 			return c;
@@ -328,35 +483,48 @@ int cli_parse(int argc, char **argv, struct opts *o, struct haul_error *err)
 	}
 	if (ret != CLI_RUN)
 		return ret;
-	if (o->quiet && o->verbose)
-		return haul_error_set(err, HAUL_EUSAGE, "--quiet and --verbose conflict");
-	if (o->no_journal && o->keep_journal)
-		return haul_error_set(err, HAUL_EUSAGE, "--no-journal and --keep-journal conflict");
-	if (o->cacert && !readable_file(o->cacert))
-		return haul_error_set(err, HAUL_EUSAGE, "--cacert %s: %s", o->cacert,
-				      errno == EISDIR ? "is a directory" : strerror(errno));
+	if (resolve_conflicts(o, layer, err))
+		return err->code;
+	if (o->netrc_file)
+		o->netrc = 1;
 	o->args = argv + optind;
 	o->nargs = argc - optind;
 	return check_operands(o, err);
 }
 
-/* A file that can be opened for reading (not a directory); errno if not. */
-static int readable_file(const char *path)
+size_t cli_noptions(void)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-		close(fd);
-		errno = EISDIR;
-		return 0;
-	}
-	close(fd);
-	return 1;
+	return NOPTIONS;
 }
 
+void cli_info(size_t i, struct cli_info *out)
+{
+	out->name = options[i].name;
+	out->value = takes_arg(&options[i]);
+	out->count = options[i].kind == ARG_COUNT;
+	out->repeats = options[i].kind == ARG_HEADER || options[i].kind == ARG_CHECKSUM;
+	out->nodef = (options[i].flags & CLI_NODEF) != 0;
+}
+
+int cli_find(const char *name)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (strcmp(options[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int cli_check(size_t i, const char *value, struct haul_error *err)
+{
+	struct opts scratch;
+	int r;
+
+	set_defaults(&scratch);
+	r = apply(&scratch, &options[i], value, err);
+	return r < 0 ? r : 0;
+}
+
+/* What follows the options, by mode; options that belong to another mode. */
 /* -i FILE: the file names the URLs and what goes with each. */
 static int check_input(struct opts *o, struct haul_error *err)
 {
@@ -375,7 +543,6 @@ static int check_input(struct opts *o, struct haul_error *err)
 	return CLI_RUN;
 }
 
-/* What follows the options, by mode; options that belong to another mode. */
 static int check_operands(struct opts *o, struct haul_error *err)
 {
 	if (o->input)

@@ -895,8 +895,12 @@ static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
 	syncer_init(&c->sync, &c->store, &c->journal, net->multi);
 	verify_init(&c->v);
 	ret = url_check(d->url, "URL", err);
+	if (!ret)
+		ret = net_check_family(net, d->url, "the URL", err);
 	if (!ret && d->head_url)
 		ret = url_check(d->head_url, "--head-url", err);
+	if (!ret && d->head_url)
+		ret = net_check_family(net, d->head_url, "--head-url", err);
 	c->item.name = "";
 	if (!ret && !d->output)
 		ret = url_filename(d->url, &output, err);

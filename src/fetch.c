@@ -310,6 +310,9 @@ static int slot_start(struct slot *s, long idx)
 	s->gen = url_gen(f);
 	/* Buffers: this connection's share of one budget for all of them. */
 	net_buffers(fetch_allowed(f), &bufsize, &s->swant);
+	/* --max-speed: a share for each connection that may run at once. */
+	net_max_speed(f->net, s->e,
+		      fetch_allowed(f) < f->busy_max ? fetch_allowed(f) : f->busy_max, &bufsize);
 	curl_easy_setopt(s->e, CURLOPT_BUFFERSIZE, bufsize);
 	if (f->blocks) {
 		int r = bhash_seek(&s->h, f->blocks, f->store, g->pos);
@@ -883,6 +886,8 @@ static long tick(struct fetch *f)
 
 int fetch_begin(struct fetch *f)
 {
+	uint64_t unit, left;
+
 	memset(&f->stats, 0, sizeof(f->stats));
 	haul_error_init(&f->err);
 	f->done = 0;
@@ -892,7 +897,20 @@ int fetch_begin(struct fetch *f)
 	f->cp_at_bytes = 0;
 	f->cp_at_ms = clock_ms();
 	f->cap = f->nslots;
-	ramp_init(&f->ramp, f->auto_conns ? RAMP_START : f->nslots, f->nslots);
+	/*
+	 * Under --max-speed each connection's speed is haul's own choice, so
+	 * the ramp would measure nothing of the server; and a request keeps
+	 * its share of the cap until it ends, so shares of a count that then
+	 * grew would add up to more than the cap. -n auto is then a fixed
+	 * --max-connections.
+	 */
+	ramp_init(&f->ramp, f->auto_conns && !f->net->o->max_speed ? RAMP_START : f->nslots,
+		  f->nslots);
+	/* Cuts fall on blocks and leave min_split: a small object keeps fewer
+	 * connections busy, and --max-speed is shared among those. */
+	unit = f->plan->min_split > f->plan->align ? f->plan->min_split : f->plan->align;
+	left = unit ? plan_remaining(f->plan) / unit : 1;
+	f->busy_max = left < 1 ? 1 : left > f->nslots ? f->nslots : (unsigned)left;
 	f->overloads = 0;
 	f->overload_ms = f->raised_ms = 0;
 	f->failing_since = 0;

@@ -137,6 +137,7 @@ struct fetch {
 	uint64_t failing_since;      /* ms: failures without a byte since, 0: none */
 	uint64_t fail_mark;          /* stats.bytes when failing_since was set */
 	unsigned cap;                /* connections allowed now (politeness) */
+	unsigned busy_max;           /* connections the plan can keep busy */
 	struct ramp ramp;            /* ...and by --connections auto */
 	unsigned overloads;          /* 429/503 answers lately */
 	uint64_t overload_ms;        /* when the last one came */

@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include "cli.h"
+#include "conf.h"
 #include "ctl.h"
 #include "err.h"
 #include "jobs.h"
@@ -70,7 +71,8 @@ int main(int argc, char **argv)
 		msg_err(&m, "cannot initialise libcurl");
 		return haul_exit_status(HAUL_EFAIL);
 	}
-	ret = cli_parse(argc, argv, &o, &err);
+	/* Defaults from the config file and HAUL_*, under the command line. */
+	ret = conf_parse(argc, argv, &o, &err);
 	if (ret == CLI_HELP) {
 		cli_usage(stdout);
 		ret = 0;
@@ -117,6 +119,7 @@ int main(int argc, char **argv)
 			msg_err(&m, "try 'haul --help'");
 	}
 	haul_error_release(&err);
+	opts_release(&o);
 	curl_global_cleanup();
 	if (ret >= 0 && (fflush(stdout) != 0 || ferror(stdout)))
 		ret = HAUL_EIO;

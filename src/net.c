@@ -3,8 +3,15 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
 #include "header.h"
 #include "net.h"
+#include "url.h"
 
 /*
  * Buffers: a receive buffer (CURLOPT_BUFFERSIZE) and a write stage per
@@ -30,11 +37,73 @@ void net_buffers(unsigned conns, long *recv, size_t *stage)
 	*stage = (size_t)(st < NET_BUFFER_MIN ? NET_BUFFER_MIN : st > NET_STAGE_MAX ? NET_STAGE_MAX : st);
 }
 
+static int add_header(struct net *n, const char *line)
+{
+	struct curl_slist *l = curl_slist_append(n->headers, line);
+
+	if (!l)
+		return -1;
+	n->headers = l;
+	return 0;
+}
+
+/*
+ * --aws-sigv4: the payload hash, in x-PROVIDER2-content-sha256. libcurl
+ * 7.88 signs with the one it finds there (the SHA-256 of an empty body
+ * otherwise) but does not send it, and S3 refuses a request without it;
+ * newer versions add it themselves for s3, and keep one that is there.
+ * GET and HEAD have empty bodies, so the hash is that of nothing.
+ */
+static int sigv4_headers(struct net *n, const struct opts *o)
+{
+	const char *p = o->aws_sigv4, *colon = strchr(p, ':');
+	size_t len;
+	char line[128];
+
+	if (colon) {
+		p = colon + 1;
+		colon = strchr(p, ':');
+	}
+	len = colon ? (size_t)(colon - p) : strlen(p);
+	snprintf(line, sizeof(line), "x-%.*s-content-sha256", (int)(len < 64 ? len : 64), p);
+	for (char *c = line; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	for (unsigned i = 0; i < o->nheaders; i++)
+		if (strncasecmp(o->headers[i], line, strlen(line)) == 0 &&
+		    o->headers[i][strlen(line)] == ':')
+			return 0; /* the user's own */
+	snprintf(line + strlen(line), sizeof(line) - strlen(line), ": %s",
+		 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	return add_header(n, line);
+}
+
+/* AWS_SESSION_TOKEN goes with the key it belongs to, as a header (signed). */
+static int token_header(struct net *n, const struct opts *o)
+{
+	static const char name[] = "x-amz-security-token: ";
+	size_t len = sizeof(name) + strlen(o->aws_token);
+	char *line = malloc(len);
+	int r;
+
+	if (!line)
+		return -1;
+	snprintf(line, len, "%s%s", name, o->aws_token);
+	r = add_header(n, line);
+	free(line);
+	/* A credential libcurl would pass on to another host: no redirects. */
+	if (!r && !n->secret) {
+		n->secret = "x-amz-security-token";
+		n->secret_via = "AWS_SESSION_TOKEN";
+	}
+	return r;
+}
+
 int net_init(struct net *n, const struct opts *o, struct haul_error *err)
 {
 	n->o = o;
 	n->headers = NULL;
 	n->secret = NULL;
+	n->secret_via = "-H";
 	n->multi = curl_multi_init();
 	n->share = curl_share_init();
 	if (!n->multi || !n->share) {
@@ -50,13 +119,10 @@ int net_init(struct net *n, const struct opts *o, struct haul_error *err)
 	curl_share_setopt(n->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(n->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	for (unsigned i = 0; i < o->nheaders; i++) {
-		struct curl_slist *l = curl_slist_append(n->headers, o->headers[i]);
-
-		if (!l) {
+		if (add_header(n, o->headers[i])) {
 			net_release(n);
 			return haul_error_set(err, HAUL_EFAIL, "out of memory");
 		}
-		n->headers = l;
 		/*
 		 * libcurl keeps Authorization and Cookie to the first host on
 		 * a redirect, but sends any other header everywhere: with
@@ -65,6 +131,10 @@ int net_init(struct net *n, const struct opts *o, struct haul_error *err)
 		if (!n->secret && header_is_secret(o->headers[i]) &&
 		    !header_curl_guards(o->headers[i]))
 			n->secret = o->headers[i];
+	}
+	if ((o->aws_sigv4 && sigv4_headers(n, o)) || (o->aws_token && token_header(n, o))) {
+		net_release(n);
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	}
 	return 0;
 }
@@ -139,6 +209,89 @@ int net_perform(struct net *n, CURL *e, volatile sig_atomic_t *stop)
 	return result;
 }
 
+/*
+ * The user's credentials for the object's host. libcurl sends --user (and
+ * signs with it) only to the host of the first URL: on a redirect to
+ * another host it sends nothing, as CURLOPT_UNRESTRICTED_AUTH is left off.
+ * netrc credentials are looked up for each host anew.
+ */
+static void net_credentials(const struct net *n, CURL *e)
+{
+	if (n->o->netrc) {
+		curl_easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+		if (n->o->netrc_file)
+			curl_easy_setopt(e, CURLOPT_NETRC_FILE, n->o->netrc_file);
+	}
+	if (n->o->user)
+		curl_easy_setopt(e, CURLOPT_USERPWD, n->o->user);
+	/* libcurl's own signing (it also sets CURLOPT_HTTPAUTH to SigV4). */
+	if (n->o->aws_sigv4)
+		curl_easy_setopt(e, CURLOPT_AWS_SIGV4, n->o->aws_sigv4);
+	curl_easy_setopt(e, CURLOPT_UNRESTRICTED_AUTH, 0L);
+}
+
+void net_no_credentials(CURL *e)
+{
+	curl_easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+	curl_easy_setopt(e, CURLOPT_USERPWD, NULL);
+	curl_easy_setopt(e, CURLOPT_AWS_SIGV4, NULL);
+	curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+}
+
+void net_max_speed(const struct net *n, CURL *e, unsigned conns, long *bufsize)
+{
+	curl_off_t share;
+
+	if (!n->o->max_speed) {
+		curl_easy_setopt(e, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)0);
+		return;
+	}
+	share = (curl_off_t)(n->o->max_speed / (conns ? conns : 1));
+	share = share ? share : 1;
+	curl_easy_setopt(e, CURLOPT_MAX_RECV_SPEED_LARGE, share);
+	/*
+	 * libcurl 7.88 checks the cap only between bursts of up to 101 reads
+	 * of a buffer each (while the socket stays readable): on a fast link,
+	 * big buffers would fetch whole ranges before the cap is looked at.
+	 * A burst of half a second's worth at most (but libcurl's minimum
+	 * buffer of 1 KiB); at a capped speed small reads cost little.
+	 */
+	if (*bufsize > share / 202)
+		*bufsize = share / 202 < 1024 ? 1024 : (long)(share / 202);
+}
+
+/* Whether libcurl may send url to a proxy (a guess on the safe side). */
+static int maybe_proxied(const struct opts *o, const char *url)
+{
+	static const char *const vars[] = { "all_proxy", "ALL_PROXY", "https_proxy",
+					    "HTTPS_PROXY", "http_proxy" };
+
+	if (o->proxy)
+		return *o->proxy != '\0'; /* "" turns proxies off */
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+
+		/* libcurl reads only the lower case http_proxy for http://. */
+		if (v && *v && (strncasecmp(url, "https:", 6) == 0 || (i != 2 && i != 3)))
+			return 1;
+	}
+	return 0;
+}
+
+int net_check_family(const struct net *n, const char *url, const char *what,
+		     struct haul_error *err)
+{
+	int want = n->o->ipv4 ? 4 : n->o->ipv6 ? 6 : 0, got;
+
+	if (!want || maybe_proxied(n->o, url))
+		return 0;
+	got = url_host_family(url);
+	if (got && got != want)
+		return haul_error_set(err, HAUL_EUSAGE, "%s names an IPv%d address, which "
+				      "--ipv%d cannot reach", what, got, want);
+	return 0;
+}
+
 CURL *net_easy(const struct net *n)
 {
 	CURL *e = curl_easy_init();
@@ -153,7 +306,15 @@ CURL *net_easy(const struct net *n)
 	if (n->headers)
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, n->headers);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
+	curl_easy_setopt(e, CURLOPT_USERAGENT,
+			 n->o->user_agent ? n->o->user_agent : PACKAGE_NAME "/" PACKAGE_VERSION);
+	/* Without one, libcurl reads http_proxy, https_proxy and no_proxy. */
+	if (n->o->proxy)
+		curl_easy_setopt(e, CURLOPT_PROXY, n->o->proxy);
+	if (n->o->ipv4 || n->o->ipv6)
+		curl_easy_setopt(e, CURLOPT_IPRESOLVE,
+				 n->o->ipv4 ? (long)CURL_IPRESOLVE_V4 : (long)CURL_IPRESOLVE_V6);
+	net_credentials(n, e);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)n->o->connect_ms);
 	/* A stalled transfer (no byte for stall_ms) fails and is asked again
 	 * from where it stopped. */

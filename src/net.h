@@ -22,6 +22,7 @@ struct net {
 	const char *secret;    /* borrowed: a -H credential libcurl would pass on
 			        * to another host on a redirect, or NULL; then
 			        * redirects are not followed at all */
+	const char *secret_via; /* static: where secret came from, "-H" or a variable */
 	int busy;              /* the transfer loop runs on multi */
 };
 
@@ -39,6 +40,27 @@ void net_buffers(unsigned conns, long *recv, size_t *stage);
  * of memory. The caller owns it (curl_easy_cleanup).
  */
 CURL *net_easy(const struct net *n);
+
+/*
+ * Cap e's next transfer at its share of --max-speed when conns connections
+ * of the download may run at once (or lift the cap), and lower *bufsize,
+ * the receive buffer it is to get, so that libcurl paces it smoothly.
+ */
+void net_max_speed(const struct net *n, CURL *e, unsigned conns, long *bufsize);
+
+/*
+ * Take the user's credentials (--user, --aws-sigv4, --netrc) off a handle
+ * from net_easy(), for requests to a result API, which get their own key.
+ */
+void net_no_credentials(CURL *e);
+
+/*
+ * With --ipv4 or --ipv6: HAUL_EUSAGE when url's host is an address of the
+ * other family, which could never be reached (unless a proxy, which
+ * resolves it instead, may be in the way). what names the URL.
+ */
+int net_check_family(const struct net *n, const char *url, const char *what,
+		     struct haul_error *err);
 
 /*
  * Run one transfer to its end and return its CURLcode: on the shared multi

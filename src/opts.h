@@ -1,10 +1,16 @@
 /*
- * opts.h -- the configuration of one haul run: plain data, filled from the
- * command line by cli.c (defaults live in cli.c's option table).
+ * opts.h -- the configuration of one haul run: plain data, filled by cli.c
+ * from the command line, after defaults from the config file and the
+ * environment (conf.c); built-in defaults live in cli.c's option table.
+ *
+ * "Borrowed" strings point into the argument vector cli_parse() was given:
+ * main's argv, or the vector conf.c builds, which struct opts then owns
+ * (store, below) so that they live as long as it does.
  */
 #ifndef HAUL_OPTS_H
 #define HAUL_OPTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "digest.h"
@@ -19,6 +25,17 @@ enum opts_mode {
 	MODE_SARVAM,  /* haul sarvam JOB_ID FILE... */
 	MODE_VERIFY,  /* haul verify FILE */
 	MODE_INPUT,   /* haul -i FILE */
+};
+
+/*
+ * What a struct opts owns: the argument vector conf.c built (the config
+ * file's and the environment's options, then main's argv) and the strings
+ * it made for it. Freed by opts_release().
+ */
+struct opts_store {
+	char **argv;  /* owned array, NULL or malloced; its strings are main's or strs' */
+	char **strs;  /* owned array of owned strings, NULL or malloced */
+	size_t nstrs;
 };
 
 struct opts {
@@ -64,6 +81,21 @@ struct opts {
 	uint64_t progress_fd; /* --progress-fd, 0: stderr */
 	uint64_t progress_ms; /* --progress-interval, 0: the mode's default */
 	int verbose;          /* -v count */
+	const char *user_agent; /* borrowed, NULL: haul/VERSION */
+	uint64_t max_speed;   /* bytes/s over all connections of a download, 0: no cap */
+	int netrc;            /* credentials for the host from a netrc file */
+	const char *netrc_file; /* borrowed, NULL: ~/.netrc */
+	const char *proxy;    /* borrowed, NULL: libcurl's *_proxy variables */
+	int ipv4, ipv6;       /* resolve host names to one address family only */
+	const char *user;     /* borrowed, NULL: "USER:PASSWORD", a credential */
+	const char *aws_sigv4; /* borrowed, NULL: the provider to sign for */
+	const char *aws_token; /* borrowed, NULL: AWS_SESSION_TOKEN (a credential) */
+	const char *config;   /* borrowed, NULL: the default config file */
+	int no_config;        /* read no default config file */
+	struct opts_store store; /* owned: see above */
 };
+
+/* Free what o owns (o->store); o's borrowed strings die with it. */
+void opts_release(struct opts *o);
 
 #endif

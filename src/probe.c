@@ -171,8 +171,8 @@ static int refused(struct haul_error *err, long status, const char *url, const s
 				     safe ? safe : "URL", status);
 	else if (status >= 300 && status < 400 && n->secret)
 		ret = haul_error_set(err, HAUL_EHTTP, "%s: the server redirects (HTTP %ld); not "
-				     "followed, so that the -H %.*s credential goes nowhere else",
-				     safe ? safe : "URL", status,
+				     "followed, so that the %s %.*s credential goes nowhere else",
+				     safe ? safe : "URL", status, n->secret_via,
 				     (int)strcspn(n->secret, ":"), n->secret);
 	else
 		ret = haul_error_set(err, status >= 500 ? HAUL_ENET : HAUL_EHTTP,

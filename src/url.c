@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -49,6 +50,29 @@ int url_check(const char *url, const char *what, struct haul_error *err)
 	curl_free(host);
 	curl_url_cleanup(u);
 	return ret;
+}
+
+int url_host_family(const char *url)
+{
+	CURLU *u = url_parse(url);
+	char *host = NULL;
+	unsigned char addr[16];
+	int family = 0;
+
+	if (u && curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		size_t len = strlen(host);
+
+		if (inet_pton(AF_INET, host, addr) == 1) {
+			family = 4;
+		} else if (len > 2 && host[0] == '[' && host[len - 1] == ']') {
+			host[len - 1] = '\0'; /* CURLU keeps the brackets, and a zone id */
+			host[strcspn(host, "%")] = '\0';
+			family = inet_pton(AF_INET6, host + 1, addr) == 1 ? 6 : 0;
+		}
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+	return family;
 }
 
 int url_safe_name(const char *s)

@@ -23,6 +23,9 @@ int url_check(const char *url, const char *what, struct haul_error *err);
  */
 int url_filename(const char *url, char **out, struct haul_error *err);
 
+/* 4 or 6 when url's host is an IPv4 or IPv6 address, 0 for a name. */
+int url_host_family(const char *url);
+
 /* Is name a plain file name: not empty, ".", "..", no '/' or control character? */
 int url_safe_name(const char *name);
 

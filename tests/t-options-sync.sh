@@ -32,8 +32,7 @@ is "$extra" "" "every option in haul(1) exists in --help"
 syn=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$HAUL_SRCDIR/man/haul.1")
 for opt in $(grep '^-[A-Za-z0-9]$' "$T/from-help"); do
 	l=${opt#-}
-	echo "$syn" | grep -q "^\.Op Fl [A-Za-z]*$l" || echo "$syn" | grep -q "^\.Op Fl $l " ||
-		echo "$syn" | grep -q "^\.Fl $l "
+	echo "$syn" | grep -Eq "^\.Op (.* )?Fl [A-Za-z0-9]*$l" || echo "$syn" | grep -q "^\.Fl $l "
 	ok $? "synopsis lists $opt"
 done
 tap_done

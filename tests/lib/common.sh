@@ -9,6 +9,12 @@
 . "$HAUL_SRCDIR/tests/lib/tap.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/haul-test.XXXXXX") || bail "cannot make a scratch directory"
+# haul takes defaults from ~/.config/haul/config and HAUL_* variables: none
+# of the caller's may change what a test sees (the suite's own stay).
+XDG_CONFIG_HOME=$T/no-config; export XDG_CONFIG_HOME
+for v in $(env | sed -n 's/^\(HAUL_[A-Z0-9_]*\)=.*/\1/p'); do
+	case $v in HAUL_SRCDIR | HAUL_FAULTY | HAUL_BUILDDIR | HAUL_TEST_SEED) ;; *) unset "$v" ;; esac
+done
 ORIGIN_PID=
 API_PID=
 cleanup() {

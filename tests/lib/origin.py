@@ -47,6 +47,18 @@ INTEGRITY, per request:
   contentmd5=1    Content-MD5 (base64 MD5 of the file) on HEAD and on 200
                   answers with the whole file
 
+AUTHENTICATION, per request:
+  auth=basic      answer 401 unless the request has HTTP Basic auth with
+                  the --basic-auth USER:PASSWORD credentials
+  auth=sigv4      answer 403 unless the request has an AWS Signature V4
+                  Authorization header that verifies (sigv4.py) with the
+                  --aws-key ID:SECRET key (and whose x-amz-security-token,
+                  if any, is the --aws-token one, signed)
+Every request's log line says what it carried: "user_agent", "auth_scheme"
+(the first word of Authorization), "auth_user" (Basic's user name or the
+SigV4 key id; never a password), "amz_token" (whether x-amz-security-token
+was sent), and with those options "basic" and "sigv4", the verdicts.
+
 With --tls CERT KEY it speaks HTTPS. A request in absolute form (the way a
 client talks to an HTTP proxy) is served like any other and logged with
 "absolute": true, so the origin doubles as a proxy for any host name.
@@ -60,6 +72,7 @@ import argparse
 import base64
 import email.utils
 import hashlib
+import hmac
 import http.server
 import itertools
 import json
@@ -80,6 +93,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import signing  # noqa: E402  (tests/lib/signing.py)
+import sigv4  # noqa: E402  (tests/lib/sigv4.py)
 
 FAULT_CHUNK = 64 << 10       # drop decisions are made per 64 KiB
 HASH_CHUNK = 1 << 20          # 1 MiB reads while computing the MD5 ETag
@@ -407,6 +421,9 @@ class OriginServer(http.server.ThreadingHTTPServer):
         self.other = None  # (host, port) of the second listener, for redirects
         self.sign_key = None
         self.sign_optional = False
+        self.basic_auth = None  # "USER:PASSWORD" for auth=basic
+        self.aws_key = None     # ("ID", "SECRET") for auth=sigv4
+        self.aws_token = None   # the session token auth=sigv4 wants
         super().__init__(address, OriginHandler)
 
     def server_bind(self):
@@ -497,6 +514,7 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             raw_path = parts.path + ("?" + parts.query if parts.query else "")
         raw_path = raw_path.split("#", 1)[0]
         path_part, _, query = raw_path.partition("?")
+        self.raw_path = path_part  # still percent-encoded, for SigV4
         self.req_path = urllib.parse.unquote(path_part, errors="replace")
         self.req_query = query
         self.opts = parse_query(query)
@@ -514,6 +532,10 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             "if_range": self.headers.get("If-Range"),
             "authorization": self.headers.get("Authorization") is not None,
             "api_key": self.headers.get("api-subscription-key") is not None,
+            "user_agent": self.headers.get("User-Agent"),
+            "auth_scheme": None,
+            "auth_user": None,
+            "amz_token": self.headers.get("x-amz-security-token") is not None,
             "names": sorted({k.lower() for k in self.headers.keys()}),
             "sig": "none",
             "sig_id": None,
@@ -644,10 +666,51 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             return True
         return False
 
+    def _credentials(self):
+        """Log what Authorization carried (never a password); True when
+        the auth= switch, if any, is satisfied, else refuse."""
+        auth = self.headers.get("Authorization") or ""
+        scheme, _, rest = auth.partition(" ")
+        self.rec["auth_scheme"] = scheme or None
+        if scheme.lower() == "basic":
+            try:
+                user, _, password = base64.b64decode(rest.strip(), validate=True) \
+                    .decode("utf-8", "replace").partition(":")
+            except ValueError:
+                user, password = None, None
+            self.rec["auth_user"] = user
+            if self.server.basic_auth is not None:
+                self.rec["basic"] = "valid" if user is not None and hmac_equal(
+                    "%s:%s" % (user, password), self.server.basic_auth) else "bad"
+        elif scheme == "AWS4-HMAC-SHA256":
+            m = re.search(r"Credential=([^/,]+)/", rest)
+            self.rec["auth_user"] = m.group(1) if m else None
+        if self.server.basic_auth is not None and "basic" not in self.rec:
+            self.rec["basic"] = "none"
+        if self.server.aws_key is not None:
+            self.rec["sigv4"] = sigv4.check(self.command, self.raw_path,
+                                            self.req_query, self.headers,
+                                            self.server.aws_key[0],
+                                            self.server.aws_key[1],
+                                            self.server.aws_token)
+        want = self.opts.get("auth")
+        if want == "basic" and self.rec.get("basic") != "valid":
+            self._simple(401, b"", extra=[("WWW-Authenticate",
+                                           'Basic realm="haul-test"')])
+            return False
+        if want == "sigv4" and self.rec.get("sigv4") != "valid":
+            self._simple(403, b"<Error><Code>SignatureDoesNotMatch</Code><Message>The "
+                         b"request signature we calculated does not match the "
+                         b"signature you provided.</Message></Error>")
+            return False
+        return True
+
     def _serve(self):
         opts = self.opts
 
         if not self._signed():
+            return
+        if not self._credentials():
             return
         if self._fault_answer():
             return
@@ -1012,6 +1075,10 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             self.rec["bytes"] += len(data)
 
 
+def hmac_equal(a, b):
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
 def base_without_type(headers):
     return [h for h in headers if h[0] != "Content-Type"]
 
@@ -1044,6 +1111,12 @@ def main(argv=None):
                     help="with --sign-key, let unsigned requests through")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), default=None,
                     help="serve HTTPS with this certificate chain and key")
+    ap.add_argument("--basic-auth", default=None, metavar="USER:PASSWORD",
+                    help="the credentials auth=basic wants")
+    ap.add_argument("--aws-key", default=None, metavar="ID:SECRET",
+                    help="the key auth=sigv4 checks signatures with")
+    ap.add_argument("--aws-token", default=None,
+                    help="the session token auth=sigv4 wants")
     args = ap.parse_args(argv)
 
     if not os.path.isdir(args.root):
@@ -1055,6 +1128,9 @@ def main(argv=None):
     server = OriginServer((args.host, args.port), args.root, log)
     server.sign_key = args.sign_key
     server.sign_optional = args.sign_optional
+    server.basic_auth = args.basic_auth
+    server.aws_key = tuple(args.aws_key.split(":", 1)) if args.aws_key else None
+    server.aws_token = args.aws_token
     if args.tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.tls[0], args.tls[1])
@@ -1068,6 +1144,8 @@ def main(argv=None):
         second = OriginServer((args.host2, 0), args.root, log)
         second.sign_key = args.sign_key
         second.sign_optional = args.sign_optional
+        second.basic_auth, second.aws_key = server.basic_auth, server.aws_key
+        second.aws_token = server.aws_token
         second._conn_ids = server._conn_ids = itertools.count(1)
         server.other = second.server_address[:2]
         threading.Thread(target=second.serve_forever,

@@ -140,5 +140,57 @@ int main(void)
 		    "not a duration", "a timeout that is not a duration");
 	usage_error(&err, PARSE(&o, &err, "--no-journal", "--keep-journal", "http://h/f"),
 		    "conflict", "--no-journal with --keep-journal");
+
+	/* The usual knobs. */
+	r = PARSE(&o, &err, "http://h/f");
+	ok(r == CLI_RUN && !o.user_agent && !o.max_speed && !o.netrc && !o.netrc_file && !o.proxy &&
+		   !o.ipv4 && !o.ipv6 && !o.user && !o.aws_sigv4,
+	   "the new knobs are off by default");
+	r = PARSE(&o, &err, "-A", "ua/1", "--max-speed", "1M", "-x", "http://p:3128", "-4",
+		  "-u", "alice:pw", "--aws-sigv4", "aws:amz:us-east-1:s3", "http://h/f");
+	ok(r == CLI_RUN && strcmp(o.user_agent, "ua/1") == 0 && o.max_speed == 1 << 20 &&
+		   strcmp(o.proxy, "http://p:3128") == 0 && o.ipv4 && !o.ipv6 &&
+		   strcmp(o.user, "alice:pw") == 0 && strcmp(o.aws_sigv4, "aws:amz:us-east-1:s3") == 0,
+	   "-A, --max-speed, -x, -4, -u, --aws-sigv4");
+	r = PARSE(&o, &err, "--user-agent=", "--max-speed", "0", "-6", "--aws-sigv4", "goog",
+		  "-x", "", "http://h/f");
+	ok(r == CLI_RUN && strcmp(o.user_agent, "") == 0 && o.max_speed == 0 && o.ipv6 &&
+		   strcmp(o.aws_sigv4, "goog") == 0 && strcmp(o.proxy, "") == 0,
+	   "an empty user agent and proxy, --max-speed 0, -6, a one-part provider");
+	r = PARSE(&o, &err, "--netrc", "http://h/f");
+	ok(r == CLI_RUN && o.netrc && !o.netrc_file, "--netrc");
+	r = PARSE(&o, &err, "--netrc-file", "/dev/null", "http://h/f");
+	ok(r == CLI_RUN && o.netrc && strcmp(o.netrc_file, "/dev/null") == 0,
+	   "--netrc-file implies --netrc");
+	usage_error(&err, PARSE(&o, &err, "-4", "-6", "http://h/f"), "conflict", "-4 with -6");
+	usage_error(&err, PARSE(&o, &err, "--netrc-file", "/no/such/netrc", "http://h/f"),
+		    "/no/such/netrc", "--netrc-file naming a missing file");
+	usage_error(&err, PARSE(&o, &err, "--netrc-file", "/", "http://h/f"), "is a directory",
+		    "--netrc-file naming a directory");
+	usage_error(&err, PARSE(&o, &err, "--cacert", "/no/such/ca.pem", "http://h/f"),
+		    "/no/such/ca.pem", "--cacert naming a missing file");
+	usage_error(&err, PARSE(&o, &err, "-A", "a\r\nX-Evil: 1", "http://h/f"),
+		    "control character", "a user agent with CR LF");
+	usage_error(&err, PARSE(&o, &err, "--max-speed", "fast", "http://h/f"), "not a size",
+		    "--max-speed fast");
+	usage_error(&err, PARSE(&o, &err, "--max-speed", "2T", "http://h/f"), "out of range",
+		    "--max-speed 2T");
+	r = PARSE(&o, &err, "-u", "s3cr3t", "http://h/f");
+	usage_error(&err, r, "USER:PASSWORD", "-u without a colon");
+	r = PARSE(&o, &err, "-u", "s3cr3t", "http://h/f");
+	ok(r == HAUL_EUSAGE && err.msg && !strstr(err.msg, "s3cr3t"), "... never echoing the value");
+	haul_error_release(&err);
+	r = PARSE(&o, &err, "-u", "alice:s3\ncr3t", "http://h/f");
+	ok(r == HAUL_EUSAGE && err.msg && !strstr(err.msg, "s3"), "-u with a newline: usage error, "
+	   "the value not echoed");
+	haul_error_release(&err);
+	usage_error(&err, PARSE(&o, &err, "--aws-sigv4", "aws:amz:us-east-1:s3:x", "http://h/f"),
+		    "PROVIDER1", "--aws-sigv4 with five parts");
+	usage_error(&err, PARSE(&o, &err, "--aws-sigv4", "aws::us-east-1", "http://h/f"),
+		    "PROVIDER1", "--aws-sigv4 with an empty part");
+	usage_error(&err, PARSE(&o, &err, "--aws-sigv4", "aws amz", "http://h/f"), "PROVIDER1",
+		    "--aws-sigv4 with a space");
+	usage_error(&err, PARSE(&o, &err, "--aws-sigv4", "", "http://h/f"), "PROVIDER1",
+		    "--aws-sigv4 empty");
 	return tap_done();
 }
