@@ -15,6 +15,9 @@
 #include <stdint.h>
 
 #define PLAN_NO_OWNER (-1)
+/* A segment kept back by the caller: plan_take neither hands it out nor
+ * splits it (-o - holds the bytes not yet handed out this way). */
+#define PLAN_HELD (-2)
 
 /* Bytes [start, end). */
 struct range {
@@ -58,6 +61,22 @@ void plan_release(struct plan *p);
  * nothing to hand out (or no memory to split).
  */
 long plan_take(struct plan *p, int owner);
+
+/*
+ * Split segment idx as plan_take splits the one it steals from: owner gets
+ * the back half (less half the lead), the current owner keeps the front.
+ * Returns the new segment's index, or -1 when the cut would leave less than
+ * min_split behind it, the lead covers what is left, or memory ran out.
+ */
+long plan_split(struct plan *p, long idx, int owner);
+
+/*
+ * Add [start, end) for owner in the place of a finished segment nobody
+ * owns, or at the end when there is none: a plan handed out piece by piece
+ * then stays as small as the pieces in flight. Other segments keep their
+ * indexes. Returns the index, or -1 when out of memory.
+ */
+long plan_put(struct plan *p, uint64_t start, uint64_t end, int owner);
 
 /*
  * How many bytes a segment's owner still writes while a new request waits
