@@ -389,7 +389,7 @@ static uint64_t lead_bytes(const struct fetch *f)
 static int slot_refill(struct slot *s)
 {
 	struct fetch *f = s->f;
-	size_t before = f->plan->nsegs;
+	unsigned before = f->plan->splits;
 	long idx;
 	struct fetch_event ev = { .kind = FEV_STEAL, .slot = s->id };
 	struct slot *victim;
@@ -407,7 +407,7 @@ static int slot_refill(struct slot *s)
 		return 0;
 	}
 	s->tries = 0;
-	if (f->plan->nsegs > before) {
+	if (f->plan->splits != before) {
 		struct seg *g = &f->plan->segs[idx];
 
 		ev.first = g->start;

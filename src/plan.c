@@ -165,7 +165,8 @@ long plan_split(struct plan *p, long idx, int owner)
 	if (plan_grow(p))
 		return -1;
 	p->segs[idx].end = mid;
-	return plan_add(p, mid, end, owner);
+	p->splits++;
+	return p->reuse ? plan_put(p, mid, end, owner) : plan_add(p, mid, end, owner);
 }
 
 long plan_put(struct plan *p, uint64_t start, uint64_t end, int owner)
@@ -199,7 +200,8 @@ long plan_rescue(struct plan *p, long idx, int owner)
 	if (cut >= end || plan_grow(p))
 		return -1;
 	p->segs[idx].end = cut;
-	return plan_add(p, cut, end, owner);
+	p->splits++;
+	return p->reuse ? plan_put(p, cut, end, owner) : plan_add(p, cut, end, owner);
 }
 
 void plan_drop(struct plan *p, long idx)

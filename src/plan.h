@@ -36,6 +36,8 @@ struct plan {
 	uint64_t min_split; /* no segment smaller than this is created by a cut */
 	uint64_t align;     /* cuts fall on multiples of this */
 	uint64_t lead;      /* see plan_set_lead; 0 at first */
+	unsigned splits;    /* segments plan_split and plan_rescue have made */
+	int reuse;          /* they take the place of finished ones (plan_put) */
 	struct seg *segs;   /* owned, malloced; indexes stay valid until release */
 	size_t nsegs;
 	size_t cap;

@@ -327,8 +327,43 @@ static void put_reuses(void)
 	plan_release(&p);
 }
 
+/* Splits and rescues are counted; with reuse they fill finished places. */
+static void counted_reuse(void)
+{
+	const uint64_t M = 1 << 20;
+	struct plan p;
+	long a, b, c;
+
+	plan_whole(&p, 16 * M, 2, M, M);
+	a = plan_take(&p, 0);
+	b = plan_take(&p, 1);
+	ok(p.splits == 0, "taking whole segments is no split");
+	p.segs[a].pos = p.segs[a].end;
+	plan_drop(&p, a);
+	c = plan_take(&p, 0);
+	ok(c == 2 && p.splits == 1, "a steal is counted; without reuse it is appended");
+	ok(plan_rescue(&p, b, 0) == 3 && p.splits == 2, "a rescue is counted too");
+	plan_release(&p);
+
+	plan_whole(&p, 16 * M, 2, M, M);
+	p.reuse = 1;
+	a = plan_take(&p, 0);
+	b = plan_take(&p, 1);
+	p.segs[a].pos = p.segs[a].end;
+	plan_drop(&p, a);
+	c = plan_take(&p, 0);
+	ok(c == a && p.nsegs == 2 && p.splits == 1 && p.segs[c].start == 12 * M,
+	   "with reuse, the stolen back half takes the finished segment's place");
+	ok(p.segs[b].end == 12 * M && p.segs[c].end == 16 * M, "... the busy one ends where it begins");
+	p.segs[b].pos = p.segs[b].end;
+	plan_drop(&p, b);
+	ok(plan_rescue(&p, c, 1) == b && p.nsegs == 2, "... and so does a rescue");
+	plan_release(&p);
+}
+
 int main(void)
 {
+	counted_reuse();
 	split_chosen();
 	held();
 	put_reuses();
