@@ -34,12 +34,19 @@ int wplan_init(struct wplan *w, struct plan *p, uint64_t size, uint64_t window, 
 
 uint64_t wplan_front(const struct plan *p)
 {
-	uint64_t at = p->size;
+	uint64_t at = UINT64_MAX, end = 0;
 
-	for (size_t i = 0; i < p->nsegs; i++)
-		if (p->segs[i].pos < p->segs[i].end && p->segs[i].pos < at)
-			at = p->segs[i].pos;
-	return at;
+	for (size_t i = 0; i < p->nsegs; i++) {
+		const struct seg *s = &p->segs[i];
+
+		if (s->pos < s->end && s->pos < at)
+			at = s->pos;
+		if (s->end > end)
+			end = s->end;
+	}
+	/* All arrived: up to the last end (a stream of unknown size ends
+	 * where its body did, not at the plan's size). */
+	return at == UINT64_MAX ? end : at;
 }
 
 /* The owned range the frontier is in (the lowest one not finished), or -1. */

@@ -54,7 +54,8 @@ int wplan_init(struct wplan *w, struct plan *p, uint64_t size, uint64_t window, 
 long wplan_take(struct wplan *w, struct plan *p, int owner, uint64_t released, uint64_t *retry);
 
 /* The first byte not yet received: everything before it may be written
- * out. The plan's size when all is. */
+ * out. When all has, the end of the last segment (for a plan of unknown
+ * size, where the body ended). */
 uint64_t wplan_front(const struct plan *p);
 
 #endif

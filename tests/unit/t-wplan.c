@@ -199,8 +199,26 @@ static void random_run(void)
 	plan_release(&p);
 }
 
+/* The frontier of any plan, also one of unknown size that ended. */
+static void front(void)
+{
+	struct range whole = { 0, UINT64_MAX };
+	struct plan p;
+
+	plan_init(&p, UINT64_MAX, &whole, 1, 1, M, 1);
+	p.segs[0].pos = 12345;
+	is_u64(wplan_front(&p), 12345, "unknown size: the frontier is where the body is");
+	p.segs[0].end = p.segs[0].pos; /* the body ended there */
+	is_u64(wplan_front(&p), 12345, "... and stays there when it ends, not at the plan's size");
+	plan_release(&p);
+	plan_init(&p, 10, NULL, 0, 1, M, 1);
+	is_u64(wplan_front(&p), 0, "nothing planned: 0");
+	plan_release(&p);
+}
+
 int main(void)
 {
+	front();
 	piece_sizes();
 	empty();
 	in_order();
