@@ -96,7 +96,7 @@ static const struct cli_option options[] = {
 	{ "no-verify", 0, ARG_FLAG, NULL, OFF(no_verify), 0, 0, 0,
 	  "do not check the file against its ETag or digest headers" },
 	{ "output", 'o', ARG_STRING, "FILE", OFF(output), 0, 0, 0,
-	  "write to FILE (default: the URL's last path segment)" },
+	  "write to FILE (default: the URL's last path segment; - for standard output)" },
 	{ "quiet", 'q', ARG_FLAG, NULL, OFF(quiet), 0, 0, 0, "print errors only" },
 	{ "refresh-cmd", 0, ARG_STRING, "CMD", OFF(refresh_cmd), 0, 0, 0,
 	  "run CMD (sh -c) for a fresh URL when the URL expires" },
@@ -115,6 +115,8 @@ static const struct cli_option options[] = {
 	{ "verbose", 'v', ARG_COUNT, NULL, OFF(verbose), 0, 0, 0,
 	  "say more: requests and ranges (twice for debug)" },
 	{ "version", 'V', ARG_VERSION, NULL, 0, 0, 0, 0, "show versions and exit" },
+	{ "window", 0, ARG_SIZE, "SIZE", OFF(window), 64 * MiB, 1 * MiB, 1 * GiB,
+	  "with -o -: bytes held to put ranges in order (default 64M)" },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -230,6 +232,7 @@ static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 }
 
 static int check_operands(struct opts *o, struct haul_error *err);
+static int check_stream(const struct opts *o, struct haul_error *err);
 static int readable_file(const char *path);
 
 static int takes_arg(const struct cli_option *opt)
@@ -337,6 +340,9 @@ static int check_operands(struct opts *o, struct haul_error *err)
 		if (o->nargs < 3)
 			return haul_error_set(err, HAUL_EUSAGE,
 					      "usage: haul sarvam [OPTIONS] JOB_ID FILE...");
+		if (o->output && strcmp(o->output, "-") == 0 && o->nargs > 3)
+			return haul_error_set(err, HAUL_EUSAGE, "-o - streams one download to "
+					      "standard output, not %d", o->nargs - 2);
 		if (o->output && o->nargs > 3)
 			return haul_error_set(err, HAUL_EUSAGE, "-o names one file; with several, "
 					      "use --dir");
@@ -362,6 +368,23 @@ static int check_operands(struct opts *o, struct haul_error *err)
 	if (o->mode == MODE_URL && o->api_base)
 		return haul_error_set(err, HAUL_EUSAGE, "--api-base belongs to 'haul sutro' and "
 				      "'haul sarvam'");
+	return check_stream(o, err);
+}
+
+/* -o -: options about the file are errors; a terminal gets no bytes. */
+static int check_stream(const struct opts *o, struct haul_error *err)
+{
+	const char *file_opt = o->dir ? "--dir" : o->keep_journal ? "--keep-journal"
+			       : o->restart ? "--restart" : o->force ? "--force" : NULL;
+
+	if (!o->output || strcmp(o->output, "-") != 0 || o->mode == MODE_VERIFY)
+		return CLI_RUN;
+	if (file_opt)
+		return haul_error_set(err, HAUL_EUSAGE, "%s does not go with -o -: a stream to "
+				      "standard output has no file or journal", file_opt);
+	if (isatty(STDOUT_FILENO))
+		return haul_error_set(err, HAUL_EUSAGE, "refusing to write the object to a "
+				      "terminal; redirect or pipe it");
 	return CLI_RUN;
 }
 
