@@ -385,6 +385,9 @@ static int check_stream(const struct opts *o, struct haul_error *err)
 	if (isatty(STDOUT_FILENO))
 		return haul_error_set(err, HAUL_EUSAGE, "refusing to write the object to a "
 				      "terminal; redirect or pipe it");
+	/* Closed, descriptor 1 would be the next socket or file opened. */
+	if (fcntl(STDOUT_FILENO, F_GETFD) < 0)
+		return haul_error_set(err, HAUL_EUSAGE, "-o -: standard output is closed");
 	return CLI_RUN;
 }
 

@@ -141,6 +141,10 @@ is "$rc" 2 "standard output a terminal: exit 2"
 grep -q '^haul: refusing to write the object to a terminal; redirect or pipe it$' "$T/err"
 ok $? "... refused with one line"
 is "$(logstat requests)" 0 "... before any request"
+run_haul -o - "$ORIGIN/f.bin" >&-
+is "$rc" 2 "standard output closed: exit 2"
+grep -q 'standard output is closed' "$T/err"
+ok $? "... saying so (descriptor 1 would be the next socket opened)"
 
 t0=$(date +%s)
 { timeout 60 "$HAUL" -o - "$ORIGIN/f.bin?rate=1048576" 2>"$T/err"; echo $? >"$T/rc"; } |
