@@ -6,11 +6,18 @@
  * how far the writer may go), released (atomic: how far it went; the
  * loop's room starts there) and wake_at (atomic: the loop's wish to be
  * woken once released gets there, for a range that does not fit yet).
+ *
+ * A reader that stops reading blocks the writer in write(2) for good. To
+ * stop it all the same, the writer leaves one signal unblocked, SIGURG
+ * (ignored by default, so a stray one harms nothing), with a handler that
+ * does nothing: sent to the writer, it ends the write with EINTR, and the
+ * writer sees that it is to quit.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,6 +36,15 @@
 #define RESUME_ROOM (512u * 1024)
 /* How often stream_finish looks at the interrupt flag. */
 #define FINISH_POLL_MS 100
+/* The signal that ends a write the reader does not take, and how often it
+ * is sent until the writer has gone (one may come just before the write). */
+#define WAKE_SIG SIGURG
+#define KICK_MS 10
+
+static void on_kick(int sig)
+{
+	(void)sig; /* only to make a blocked write(2) return */
+}
 
 void stream_init(struct stream *st)
 {
@@ -43,20 +59,17 @@ void stream_init(struct stream *st)
 }
 
 /*
- * Write all of buf, over short writes and EINTR. Only here may the thread
- * be cancelled (write is a cancellation point): it holds no lock and is in
- * no library call, so stream_release can end a write a reader never takes.
+ * Write all of buf, over short writes and EINTR; 0, an errno, or ECANCELED
+ * when told to quit (stream_release kicks a write that waits for a reader).
  */
 static int write_full(struct stream *st, const unsigned char *buf, size_t len)
 {
-	int old;
-
 	while (len) {
 		ssize_t n;
 
-		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+		if (atomic_load(&st->quit))
+			return ECANCELED;
 		n = write(st->fd, buf, len);
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -109,9 +122,8 @@ static void *run(void *arg)
 {
 	struct stream *st = arg;
 	uint64_t at = 0;
-	int old, r = 0;
+	int r = 0;
 
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
 	pthread_mutex_lock(&st->mu);
 	while (!atomic_load(&st->quit) && !r) {
 		uint64_t upto = st->front;
@@ -124,12 +136,14 @@ static void *run(void *arg)
 		r = write_out(st, at, upto);
 		at = atomic_load(&st->released);
 		pthread_mutex_lock(&st->mu);
-		if (r)
+		if (r && r != ECANCELED)
 			atomic_store(&st->werr, r);
 		pthread_cond_broadcast(&st->drained);
 	}
+	st->gone = 1;
+	pthread_cond_broadcast(&st->drained);
 	pthread_mutex_unlock(&st->mu);
-	if (r && st->wake)
+	if (r && r != ECANCELED && st->wake)
 		curl_multi_wakeup(st->wake); /* the loop stops at once */
 	return NULL;
 }
@@ -138,6 +152,7 @@ int stream_open(struct stream *st, int fd, uint64_t window, uint64_t size, struc
 		CURLM *wake, struct haul_error *err)
 {
 	pthread_condattr_t ca;
+	struct sigaction sa;
 	sigset_t all, old;
 	int rc;
 
@@ -171,9 +186,16 @@ int stream_open(struct stream *st, int fd, uint64_t window, uint64_t size, struc
 	}
 	st->inited = 1;
 	st->sent_ms = clock_ms();
-	/* Signals are for the loop's thread: the writer blocks them all. */
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_kick; /* no SA_RESTART: the write is to end */
+	if (sigaction(WAKE_SIG, &sa, &st->old_kick) == 0)
+		st->kick = 1;
+	/* Signals are for the loop's thread: the writer blocks them all but
+	 * the kick. */
 	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
+	sigdelset(&all, WAKE_SIG);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&st->thread, NULL, run, st);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc)
@@ -237,6 +259,32 @@ int stream_room(struct stream *st, uint64_t off)
 		want = 1;
 	return off + want - atomic_load(&st->released) <= st->size ||
 	       wake_me(st, off + want - st->size);
+}
+
+/* Stop the writer wherever it is, a write no reader takes included. */
+static void stop_writer(struct stream *st)
+{
+	if (!st->started)
+		return;
+	pthread_mutex_lock(&st->mu);
+	atomic_store(&st->quit, 1);
+	pthread_cond_signal(&st->more);
+	while (!st->gone) {
+		struct timespec ts;
+
+		if (st->kick)
+			pthread_kill(st->thread, WAKE_SIG);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += KICK_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&st->drained, &st->mu, &ts);
+	}
+	pthread_mutex_unlock(&st->mu);
+	pthread_join(st->thread, NULL);
+	st->started = 0;
 }
 
 static int write_error(int eno, struct haul_error *err)
@@ -315,6 +363,7 @@ int stream_stopped(struct stream *st, int ret, struct haul_error *err)
 {
 	char *cause = err->msg;
 
+	stop_writer(st); /* first: what it wrote is then all it will write */
 	err->msg = NULL;
 	haul_error_set(err, ret, "%s; %" PRIu64 " bytes were written to " STREAM_NAME ", and a "
 		       "stream cannot be resumed: run the command again to fetch the object from "
@@ -325,15 +374,10 @@ int stream_stopped(struct stream *st, int ret, struct haul_error *err)
 
 void stream_release(struct stream *st)
 {
-	if (st->started) {
-		pthread_mutex_lock(&st->mu);
-		atomic_store(&st->quit, 1);
-		pthread_cond_signal(&st->more);
-		pthread_mutex_unlock(&st->mu);
-		/* A reader that does not read would hold a write forever. */
-		pthread_cancel(st->thread);
-		pthread_join(st->thread, NULL);
-		st->started = 0;
+	stop_writer(st);
+	if (st->kick) {
+		sigaction(WAKE_SIG, &st->old_kick, NULL);
+		st->kick = 0;
 	}
 	if (st->inited) {
 		pthread_cond_destroy(&st->more);

@@ -7,8 +7,8 @@
  * ranges are handed out only within W bytes of the first byte not yet
  * written out (stream_take; see wplan.h), so a byte never lands on one
  * still waiting. Between transfers the loop hands the gap-free prefix to a
- * writer thread (stream_pump), which feeds every whole-file check with it,
- * writes it to standard output and only then frees its room. Standard
+ * writer thread (stream_pump), which writes it to standard output, feeds
+ * every whole-file check with it and only then frees its room. Standard
  * output is written in order, by a thread that may block on a slow reader
  * while the transfers go on; the loop waits only when the window is full.
  *
@@ -59,6 +59,9 @@ struct stream {
 	pthread_t thread;
 	int inited;                /* mu and the condition variables exist */
 	int started;               /* the thread runs */
+	int gone;                  /* under mu: the thread has left its loop */
+	int kick;                  /* the handler for kicking a write is set */
+	struct sigaction old_kick; /* the one it replaced */
 };
 
 void stream_init(struct stream *st);
@@ -109,12 +112,13 @@ int stream_finish(struct stream *st, uint64_t total, volatile sig_atomic_t *stop
 uint64_t stream_written(struct stream *st);
 
 /*
- * The stream stopped short with ret: make err's message say what was
- * written and that a stream cannot be resumed. Returns ret.
+ * The stream stopped short with ret: stop the writer, and make err's
+ * message say what it wrote and that a stream cannot be resumed. Returns
+ * ret.
  */
 int stream_stopped(struct stream *st, int ret, struct haul_error *err);
 
-/* Stop the writer, even in the middle of a write, and free the ring. */
+/* Stop the writer, even in a write no reader takes, and free the ring. */
 void stream_release(struct stream *st);
 
 #endif
