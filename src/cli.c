@@ -132,7 +132,8 @@ static const struct cli_option options[] = {
 	{ "no-verify", 0, ARG_FLAG, NULL, OFF(no_verify), 0, 0, 0,
 	  "do not check the file against its ETag or digest headers" },
 	{ "output", 'o', ARG_STRING, "FILE", OFF(output), 0, 0, 0,
-	  "write to FILE (default: the URL's last path segment)", CLI_NODEF },
+	  "write to FILE (default: the URL's last path segment; - for standard output)",
+	  CLI_NODEF },
 	{ "progress", 0, ARG_CHOICE, "auto|bar|lines|json|none", OFF(progress), 0, 0, 0,
 	  "how to show progress (default auto: bar on a terminal, else lines)" },
 	{ "progress-fd", 0, ARG_UINT, "FD", OFF(progress_fd), 0, 1, 1024,
@@ -163,6 +164,8 @@ static const struct cli_option options[] = {
 	{ "verbose", 'v', ARG_COUNT, NULL, OFF(verbose), 0, 0, 0,
 	  "say more: requests and ranges (twice for debug)" },
 	{ "version", 'V', ARG_VERSION, NULL, 0, 0, 0, 0, "show versions and exit", CLI_NODEF },
+	{ "window", 0, ARG_SIZE, "SIZE", OFF(window), 64 * MiB, 1 * MiB, 1 * GiB,
+	  "with -o -: bytes held to put ranges in order (default 64M)" },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -373,6 +376,7 @@ static int apply(struct opts *o, const struct cli_option *opt, const char *arg,
 }
 
 static int check_operands(struct opts *o, struct haul_error *err);
+static int check_stream(const struct opts *o, struct haul_error *err);
 
 static int takes_arg(const struct cli_option *opt)
 {
@@ -558,6 +562,9 @@ static int check_operands(struct opts *o, struct haul_error *err)
 		if (o->nargs < 3)
 			return haul_error_set(err, HAUL_EUSAGE,
 					      "usage: haul sarvam [OPTIONS] JOB_ID FILE...");
+		if (o->output && strcmp(o->output, "-") == 0 && o->nargs > 3)
+			return haul_error_set(err, HAUL_EUSAGE, "-o - streams one download to "
+					      "standard output, not %d", o->nargs - 2);
 		if (o->output && o->nargs > 3)
 			return haul_error_set(err, HAUL_EUSAGE, "-o names one file; with several, "
 					      "use --dir");
@@ -583,6 +590,29 @@ static int check_operands(struct opts *o, struct haul_error *err)
 	if (o->mode == MODE_URL && o->api_base)
 		return haul_error_set(err, HAUL_EUSAGE, "--api-base belongs to 'haul sutro' and "
 				      "'haul sarvam'");
+	return check_stream(o, err);
+}
+
+/* -o -: options about the file are errors; a terminal gets no bytes. */
+static int check_stream(const struct opts *o, struct haul_error *err)
+{
+	const char *file_opt = o->dir ? "--dir" : o->keep_journal ? "--keep-journal"
+			       : o->restart ? "--restart" : o->force ? "--force" : NULL;
+
+	if (!o->output || strcmp(o->output, "-") != 0 || o->mode == MODE_VERIFY)
+		return CLI_RUN;
+	if (file_opt)
+		return haul_error_set(err, HAUL_EUSAGE, "%s does not go with -o -: a stream to "
+				      "standard output has no file or journal", file_opt);
+	if (o->progress_fd == 1)
+		return haul_error_set(err, HAUL_EUSAGE, "--progress-fd 1 does not go with -o -: "
+				      "standard output carries the object");
+	if (isatty(STDOUT_FILENO))
+		return haul_error_set(err, HAUL_EUSAGE, "refusing to write the object to a "
+				      "terminal; redirect or pipe it");
+	/* Closed, descriptor 1 would be the next socket or file opened. */
+	if (fcntl(STDOUT_FILENO, F_GETFD) < 0)
+		return haul_error_set(err, HAUL_EUSAGE, "-o -: standard output is closed");
 	return CLI_RUN;
 }
 

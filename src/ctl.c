@@ -24,6 +24,7 @@
 #include "probe.h"
 #include "report.h"
 #include "store.h"
+#include "stream.h"
 #include "syncer.h"
 #include "url.h"
 
@@ -49,6 +50,8 @@ struct ctl {
 	struct fetch f;
 	struct fetch_stats st;       /* over every fetch of this download */
 	struct verify v;             /* whole-file checks, hashed as it lands */
+	struct stream out;           /* -o -: the window to standard output */
+	int streaming;               /* -o -: no file, no journal; out instead */
 	int checks_set;              /* v has its checks */
 	const char *unverifiable;    /* static: why the ETag cannot be checked */
 	int keep_part;               /* failed a check: keep FILE.part */
@@ -488,7 +491,7 @@ static int prepare(struct ctl *c, struct haul_error *err)
 	int ret, resumable, have_file = 0, have_part = 0, have_journal = 0;
 	uint64_t fsize = 0;
 
-	ret = check_paths(c, &have_file, &fsize, &have_part, &have_journal, err);
+	ret = c->streaming ? 0 : check_paths(c, &have_file, &fsize, &have_part, &have_journal, err);
 	if (ret)
 		return ret;
 	if (have_journal && o->no_journal && !o->restart)
@@ -503,6 +506,9 @@ static int prepare(struct ctl *c, struct haul_error *err)
 		return haul_error_set(err, HAUL_ECHANGED, "%s: the API announced %" PRId64 " bytes "
 				      "but the object has %" PRIu64, c->store.path,
 				      c->d->expect_size, c->remote.size);
+	if (c->streaming) /* nothing on disk to look at or resume */
+		return stream_open(&c->out, STDOUT_FILENO, o->window, c->remote.size_known ?
+				   c->remote.size : UINT64_MAX, &c->v, c->net->multi, err);
 	if (have_file && !o->force)
 		return already_there(c, fsize, err);
 	resumable = c->remote.size_known && c->remote.ranges != RANGES_NO && !o->no_journal;
@@ -555,7 +561,9 @@ static int setup_checks(struct ctl *c, struct haul_error *err)
 	}
 	if (c->unverifiable)
 		msg_info(c->m, "not verifiable: %s", c->unverifiable);
-	return r->size_known ? verify_start(&c->v, &c->store, r->size, err) : 0;
+	if (c->streaming) /* the writer feeds the checks from the window */
+		verify_start_fed(&c->v);
+	return r->size_known && !c->streaming ? verify_start(&c->v, &c->store, r->size, err) : 0;
 }
 
 /*
@@ -620,8 +628,11 @@ static int setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_e
 	if (c->journaling && blocks_holes(&c->blocks, &holes, &nholes))
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	plan_release(&c->plan);
-	ret = plan_init(&c->plan, size, c->journaling ? holes : &whole, nholes,
-			ranged ? nslots * rows_for(c, size, nslots) : 1, c->o->min_split, align);
+	if (c->streaming && ranged) /* in file order, within the window */
+		ret = stream_plan(&c->out, &c->plan, size, nslots, c->o->min_split);
+	else
+		ret = plan_init(&c->plan, size, c->journaling ? holes : &whole, nholes,
+				ranged ? nslots * rows_for(c, size, nslots) : 1, c->o->min_split, align);
 	free(holes);
 	if (ret)
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
@@ -630,6 +641,7 @@ static int setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_e
 	f->plan = &c->plan;
 	f->store = &c->store;
 	f->blocks = c->journaling ? &c->blocks : NULL;
+	f->stream = c->streaming ? &c->out : NULL;
 	f->id.size = r->size;
 	f->id.etag = r->etag;
 	f->id.last_modified = r->last_modified;
@@ -641,7 +653,7 @@ static int setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_e
 	f->max_tries = (unsigned)c->o->retries;
 	f->max_fail_ms = c->o->retry_max_ms;
 	f->retry_rate = (double)c->o->retry_rate;
-	f->checkpoint = on_checkpoint;
+	f->checkpoint = c->streaming ? NULL : on_checkpoint;
 	f->cp_bytes = c->o->cp_bytes;
 	f->cp_ms = c->o->cp_ms;
 	f->refresh = c->d->rf ? on_refresh : NULL;
@@ -700,7 +712,7 @@ static void summary(const struct ctl *c, uint64_t size)
 	double rate = secs > 0 ? (double)st->bytes / secs / (1024.0 * 1024.0) : 0;
 	char had[64] = "", ren[48] = "";
 
-	if (!st->requests) {
+	if (!st->requests && !c->streaming) {
 		msg_note(c->m, "saved %s: %" PRIu64 " bytes, all of them on disk already", c->store.path,
 			 size);
 		return;
@@ -710,8 +722,9 @@ static void summary(const struct ctl *c, uint64_t size)
 	if (st->refreshes)
 		snprintf(ren, sizeof(ren), ", %u URL renewal%s", st->refreshes,
 			 st->refreshes == 1 ? "" : "s");
-	msg_note(c->m, "saved %s: %" PRIu64 " bytes in %.2f s (%.1f MiB/s), %u connection%s, "
-		 "%u request%s, %u retr%s%s%s", c->store.path, size, secs, rate, st->slots,
+	msg_note(c->m, "%s%s: %" PRIu64 " bytes in %.2f s (%.1f MiB/s), %u connection%s, "
+		 "%u request%s, %u retr%s%s%s", c->streaming ? "streamed to " : "saved ",
+		 c->store.path, size, secs, rate, st->slots,
 		 st->slots == 1 ? "" : "s", st->requests, st->requests == 1 ? "" : "s",
 		 st->retries, st->retries == 1 ? "y" : "ies", ren, had);
 }
@@ -779,7 +792,7 @@ static int check_file(struct ctl *c, struct haul_error *err)
 
 	if (!c->v.n)
 		return 0;
-	if (!c->remote.size_known)
+	if (!c->remote.size_known && !c->streaming)
 		ret = verify_start(&c->v, &c->store, size, err); /* only now is the size known */
 	if (!ret)
 		ret = verify_finish(&c->v, err);
@@ -794,9 +807,13 @@ static int check_file(struct ctl *c, struct haul_error *err)
 	c->keep_part = 1;
 	cause = err->msg;
 	err->msg = NULL;
-	haul_error_set(err, ret, "%s: %s; the data is kept in %s, not renamed (--restart "
-		       "downloads it again)", c->store.path, cause ? cause : "integrity check failed",
-		       c->store.part_path);
+	if (c->streaming) /* written already: all there is to do is say so */
+		haul_error_set(err, ret, "the data written to %s did not match: %s", c->store.path,
+			       cause ? cause : "integrity check failed");
+	else
+		haul_error_set(err, ret, "%s: %s; the data is kept in %s, not renamed (--restart "
+			       "downloads it again)", c->store.path,
+			       cause ? cause : "integrity check failed", c->store.part_path);
 	free(cause);
 	return ret;
 }
@@ -805,13 +822,17 @@ static int commit(struct ctl *c, struct haul_error *err)
 {
 	int ret;
 
+	/* -o -: the rest of the window goes out, through the checks. */
+	if (c->streaming && (ret = stream_finish(&c->out, c->remote.size_known ? c->remote.size :
+						 c->plan.segs[0].end, c->stop, err)) != 0)
+		return stream_stopped(&c->out, ret, err);
 	/* A failed fdatasync may have dropped data: never rename after one. */
 	ret = settle(c, err);
 	if (ret)
 		return ret;
 	/* The data's final flush to disk first: the checks' last reading
 	 * runs meanwhile in their thread. */
-	if (c->v.n && (ret = store_sync(&c->store, err)) != 0)
+	if (c->v.n && !c->streaming && (ret = store_sync(&c->store, err)) != 0)
 		return ret;
 	ret = check_file(c, err);
 	if (ret)
@@ -824,7 +845,7 @@ static int commit(struct ctl *c, struct haul_error *err)
 		if (ret)
 			return ret;
 	}
-	ret = store_commit(&c->store, c->o->force, err);
+	ret = c->streaming ? 0 : store_commit(&c->store, c->o->force, err);
 	if (ret)
 		return ret;
 	if (c->journaling)
@@ -870,6 +891,8 @@ static int conclude(struct ctl *c, struct haul_error *err)
 			account(c);
 		}
 	}
+	if (ret < 0 && c->streaming)
+		return stream_stopped(&c->out, ret, err);
 	if (ret < 0)
 		return c->journaling ? stopped(c, ret, err) : ret;
 	return commit(c, err);
@@ -894,6 +917,8 @@ static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
 	journal_init(&c->journal, ops);
 	syncer_init(&c->sync, &c->store, &c->journal, net->multi);
 	verify_init(&c->v);
+	stream_init(&c->out);
+	c->streaming = d->output && strcmp(d->output, "-") == 0;
 	ret = url_check(d->url, "URL", err);
 	if (!ret)
 		ret = net_check_family(net, d->url, "the URL", err);
@@ -918,7 +943,8 @@ static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
 			ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
 	}
 	if (!ret)
-		ret = store_name(&c->store, output ? output : d->output, err);
+		ret = store_name(&c->store, c->streaming ? STREAM_NAME : output ? output : d->output,
+				 err);
 	free(output);
 	if (ret)
 		return ret;
@@ -941,6 +967,7 @@ static void ctl_release(struct ctl *c, int failed)
 	if (c->fetching)
 		fetch_release(&c->f);
 	syncer_release(&c->sync); /* before the journal and the file go */
+	stream_release(&c->out); /* its writer feeds the checks */
 	verify_release(&c->v); /* its thread reads the file: stopped first */
 	if (failed && !c->journaling && !c->keep_part)
 		store_discard(&c->store);

@@ -24,6 +24,7 @@
 #include "fetch.h"
 #include "http.h"
 #include "retry.h"
+#include "stream.h"
 #include "url.h"
 
 /* How much of an error answer is kept to classify it. */
@@ -260,7 +261,12 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	room = g->end - g->pos;
 	take = n <= room ? n : (size_t)room;
 	if (take) {
-		r = stage_put(s, ptr, take, g->pos);
+		r = f->stream ? stream_put(f->stream, ptr, take, g->pos)
+			      : stage_put(s, ptr, take, g->pos);
+		if (r == STREAM_FULL) {
+			s->paused = 1; /* until the window has room (tick) */
+			return CURL_WRITEFUNC_PAUSE;
+		}
 		if (r) {
 			s->io_errno = -r;
 			return CURL_WRITEFUNC_ERROR;
@@ -401,13 +407,14 @@ static uint64_t lead_bytes(const struct fetch *f)
 static int slot_refill(struct slot *s)
 {
 	struct fetch *f = s->f;
-	size_t before = f->plan->nsegs;
+	unsigned before = f->plan->splits;
 	long idx;
 	struct fetch_event ev = { .kind = FEV_STEAL, .slot = s->id };
 	struct slot *victim;
 
 	plan_set_lead(f->plan, lead_bytes(f));
-	idx = plan_take(f->plan, (int)s->id);
+	idx = f->stream && f->ranged ? stream_take(f->stream, f->plan, (int)s->id)
+				     : plan_take(f->plan, (int)s->id);
 
 	if (idx < 0 && f->ranged && (victim = slowest(s)) != NULL) {
 		idx = plan_rescue(f->plan, victim->seg, (int)s->id);
@@ -419,7 +426,7 @@ static int slot_refill(struct slot *s)
 		return 0;
 	}
 	s->tries = 0;
-	if (f->plan->nsegs > before) {
+	if (f->plan->splits != before) {
 		struct seg *g = &f->plan->segs[idx];
 
 		ev.first = g->start;
@@ -617,6 +624,12 @@ static int slot_done(struct slot *s, int code)
 				      f->err.msg ? f->err.msg : "",
 				      (unsigned long long)f->max_fail_ms / 1000);
 	}
+	if (!f->ranged && f->stream && g->pos > g->start) {
+		/* -o - without ranges: what went out cannot be fetched again. */
+		fail(s, code, HAUL_ENET);
+		return haul_error_set(&f->err, HAUL_ENET, "%s (without ranges a broken stream "
+				      "cannot be continued)", f->err.msg ? f->err.msg : "");
+	}
 	if (!f->ranged) {
 		/* No ranges: the only way to resume is from the start. */
 		f->stats.bytes -= g->pos - g->start;
@@ -800,6 +813,8 @@ static long tick(struct fetch *f)
 
 	if (f->refresh && (f->need_refresh || (f->refresh_at && now >= f->refresh_at)))
 		ret = renew(f);
+	if (!ret && f->stream)
+		ret = stream_pump(f->stream, f->plan, &f->err); /* what arrived goes out */
 	if (f->cap < f->ramp.cap && ms - f->overload_ms >= CALM_MS &&
 	    ms - f->raised_ms >= RAISE_EVERY_MS) {
 		f->cap++; /* the server has been calm: one connection back */
@@ -847,7 +862,8 @@ static long tick(struct fetch *f)
 		struct slot *s = &f->slots[i];
 
 		if (s->paused && s->state == SLOT_BUSY &&
-		    f->stats.bytes - f->cp_at_bytes < CP_HOLD * f->cp_bytes) {
+		    (f->stream ? stream_room(f->stream, f->plan->segs[s->seg].pos)
+			       : f->stats.bytes - f->cp_at_bytes < CP_HOLD * f->cp_bytes)) {
 			s->paused = 0;
 			curl_easy_pause(s->e, CURLPAUSE_CONT);
 		}
@@ -872,6 +888,8 @@ static long tick(struct fetch *f)
 	if (!active) {
 		if (plan_complete(f->plan))
 			finish(f, 0);
+		else if (f->stream)
+			return wait; /* the rest waits for room in the window */
 		else
 			finish(f, haul_error_set(&f->err, HAUL_EFAIL, "transfer loop ended with %"
 						 PRIu64 " bytes missing", plan_remaining(f->plan)));

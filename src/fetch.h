@@ -26,6 +26,8 @@
 #include "retry.h"
 #include "store.h"
 
+struct stream;
+
 /* A download's result when the server turned out to ignore Range. */
 #define FETCH_NO_RANGES 1
 
@@ -82,6 +84,9 @@ struct fetch {
 	struct plan *plan;           /* borrowed */
 	struct store *store;         /* borrowed */
 	struct blocks *blocks;       /* borrowed; NULL: no block digests */
+	struct stream *stream;       /* borrowed; NULL: bodies go to the store.
+				      * Else (-o -) into its window, ranges
+				      * from stream_take, no checkpoints */
 	struct identity id;          /* the object; strings borrowed */
 	int ranged;                  /* range requests; else one plain GET */
 	int size_known;              /* id.size is the object's size */

@@ -75,6 +75,7 @@ struct opts {
 	struct expect checksums[CLI_MAX_CHECKSUMS]; /* --checksum */
 	unsigned nchecksums;
 	int restart;          /* discard a journal and partial file, start over */
+	uint64_t window;      /* -o -: bytes held to put ranges back in order */
 	int http2;            /* offer HTTP/2 (one connection per range still) */
 	int quiet;            /* -q: errors only */
 	int progress;         /* an enum report_mode: --progress */

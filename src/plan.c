@@ -127,12 +127,12 @@ void plan_release(struct plan *p)
 long plan_take(struct plan *p, int owner)
 {
 	long best = -1;
-	uint64_t best_left = 0, mid, end;
+	uint64_t best_left = 0;
 
 	for (size_t i = 0; i < p->nsegs; i++) {
 		struct seg *s = &p->segs[i];
 
-		if (s->pos >= s->end)
+		if (s->pos >= s->end || s->owner == PLAN_HELD)
 			continue;
 		if (s->owner == PLAN_NO_OWNER) {
 			s->owner = owner;
@@ -143,21 +143,45 @@ long plan_take(struct plan *p, int owner)
 			best = (long)i;
 		}
 	}
-	if (best < 0)
+	return best < 0 ? -1 : plan_split(p, best, owner);
+}
+
+long plan_split(struct plan *p, long idx, int owner)
+{
+	uint64_t left, mid, end;
+
+	if (idx < 0 || (size_t)idx >= p->nsegs || p->segs[idx].pos >= p->segs[idx].end)
 		return -1;
 	/* Steal the back half: the owner keeps writing the front undisturbed
 	 * -- and the lead on top while the thief's request gets going. The
 	 * owner then writes (left + lead) / 2 and the thief the rest. */
-	if (p->lead >= best_left)
+	left = p->segs[idx].end - p->segs[idx].pos;
+	if (p->lead >= left)
 		return -1;
-	end = p->segs[best].end;
-	mid = align_up(p->segs[best].pos + (best_left - (best_left - p->lead) / 2), p->align);
+	end = p->segs[idx].end;
+	mid = align_up(p->segs[idx].pos + (left - (left - p->lead) / 2), p->align);
 	if (mid >= end || end - mid < p->min_split)
 		return -1;
 	if (plan_grow(p))
 		return -1;
-	p->segs[best].end = mid;
-	return plan_add(p, mid, end, owner);
+	p->segs[idx].end = mid;
+	p->splits++;
+	return p->reuse ? plan_put(p, mid, end, owner) : plan_add(p, mid, end, owner);
+}
+
+long plan_put(struct plan *p, uint64_t start, uint64_t end, int owner)
+{
+	for (size_t i = 0; i < p->nsegs; i++) {
+		struct seg *s = &p->segs[i];
+
+		if (s->pos >= s->end && s->owner == PLAN_NO_OWNER) {
+			s->start = s->pos = start;
+			s->end = end;
+			s->owner = owner;
+			return (long)i;
+		}
+	}
+	return plan_add(p, start, end, owner);
 }
 
 void plan_set_lead(struct plan *p, uint64_t lead)
@@ -176,7 +200,8 @@ long plan_rescue(struct plan *p, long idx, int owner)
 	if (cut >= end || plan_grow(p))
 		return -1;
 	p->segs[idx].end = cut;
-	return plan_add(p, cut, end, owner);
+	p->splits++;
+	return p->reuse ? plan_put(p, cut, end, owner) : plan_add(p, cut, end, owner);
 }
 
 void plan_drop(struct plan *p, long idx)

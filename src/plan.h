@@ -15,6 +15,9 @@
 #include <stdint.h>
 
 #define PLAN_NO_OWNER (-1)
+/* A segment kept back by the caller: plan_take neither hands it out nor
+ * splits it (-o - holds the bytes not yet handed out this way). */
+#define PLAN_HELD (-2)
 
 /* Bytes [start, end). */
 struct range {
@@ -33,6 +36,8 @@ struct plan {
 	uint64_t min_split; /* no segment smaller than this is created by a cut */
 	uint64_t align;     /* cuts fall on multiples of this */
 	uint64_t lead;      /* see plan_set_lead; 0 at first */
+	unsigned splits;    /* segments plan_split and plan_rescue have made */
+	int reuse;          /* they take the place of finished ones (plan_put) */
 	struct seg *segs;   /* owned, malloced; indexes stay valid until release */
 	size_t nsegs;
 	size_t cap;
@@ -58,6 +63,22 @@ void plan_release(struct plan *p);
  * nothing to hand out (or no memory to split).
  */
 long plan_take(struct plan *p, int owner);
+
+/*
+ * Split segment idx as plan_take splits the one it steals from: owner gets
+ * the back half (less half the lead), the current owner keeps the front.
+ * Returns the new segment's index, or -1 when the cut would leave less than
+ * min_split behind it, the lead covers what is left, or memory ran out.
+ */
+long plan_split(struct plan *p, long idx, int owner);
+
+/*
+ * Add [start, end) for owner in the place of a finished segment nobody
+ * owns, or at the end when there is none: a plan handed out piece by piece
+ * then stays as small as the pieces in flight. Other segments keep their
+ * indexes. Returns the index, or -1 when out of memory.
+ */
+long plan_put(struct plan *p, uint64_t start, uint64_t end, int owner);
 
 /*
  * How many bytes a segment's owner still writes while a new request waits

@@ -155,6 +155,7 @@ struct totals {
 	double rate;
 	unsigned conns, retries, refreshes, n;
 	int size_known;
+	int rate_known;       /* some speed has been measured */
 };
 
 static void add_up(const struct report *r, struct totals *t)
@@ -167,6 +168,7 @@ static void add_up(const struct report *r, struct totals *t)
 		t->size += it->size;
 		t->size_known &= it->size_known;
 		t->rate += it->sp.rate;
+		t->rate_known |= it->sp.primed;
 		t->conns += it->conns;
 		t->retries += it->retries;
 		t->refreshes += it->refreshes;
@@ -187,8 +189,12 @@ static void stats_text(char *buf, size_t len, const struct totals *t, int prose)
 
 	progress_size(done, sizeof(done), t->done);
 	progress_size(size, sizeof(size), t->size);
-	progress_size(rate, sizeof(rate), (uint64_t)t->rate);
-	progress_duration(eta, sizeof(eta), t->size_known ? progress_eta(left, t->rate) : -1);
+	if (t->rate_known)
+		progress_size(rate, sizeof(rate), (uint64_t)t->rate);
+	else
+		snprintf(rate, sizeof(rate), "--"); /* not measured yet */
+	progress_duration(eta, sizeof(eta),
+			  t->size_known && t->rate_known ? progress_eta(left, t->rate) : -1);
 	if (t->retries)
 		snprintf(extra, sizeof(extra), "%s%u retr%s", sep, t->retries,
 			 t->retries == 1 ? "y" : "ies");
@@ -294,6 +300,7 @@ static void line_progress(struct report *r, const struct report_item *it)
 	t.size = it->size;
 	t.size_known = it->size_known;
 	t.rate = it->sp.rate;
+	t.rate_known = it->sp.primed;
 	t.conns = it->conns;
 	t.retries = it->retries;
 	t.refreshes = it->refreshes;

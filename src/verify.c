@@ -96,6 +96,16 @@ static void feed(struct verify *v, const void *buf, size_t len)
 	}
 }
 
+void verify_start_fed(struct verify *v)
+{
+	v->fed = 1;
+}
+
+void verify_feed(struct verify *v, const void *buf, size_t len)
+{
+	feed(v, buf, len);
+}
+
 static void *run(void *arg)
 {
 	struct verify *v = arg;
@@ -193,25 +203,9 @@ static void decide(struct verify_check *c)
 	}
 }
 
-int verify_finish(struct verify *v, struct haul_error *err)
+/* Every byte was hashed: decide each check; the first mismatch, if any. */
+static int verdict(struct verify *v, struct haul_error *err)
 {
-	int eno;
-
-	if (!v->started)
-		return 0;
-	verify_advance(v, v->size);
-	pthread_mutex_lock(&v->mu);
-	while (v->front < v->size && !v->read_errno)
-		pthread_cond_wait(&v->cv, &v->mu);
-	eno = v->read_errno;
-	pthread_mutex_unlock(&v->mu);
-	pthread_join(v->thread, NULL);
-	v->started = 0;
-	pthread_cond_destroy(&v->cv);
-	pthread_mutex_destroy(&v->mu);
-	if (eno)
-		return haul_error_set(err, HAUL_EIO, "reading %s back to check it: %s",
-				      v->st->part_path, strerror(eno));
 	for (size_t i = 0; i < v->n; i++)
 		decide(&v->checks[i]);
 	for (size_t i = 0; i < v->n; i++) {
@@ -232,6 +226,32 @@ int verify_finish(struct verify *v, struct haul_error *err)
 				      digest_name(c->e.alg), c->e.source, want, c->got);
 	}
 	return 0;
+}
+
+int verify_finish(struct verify *v, struct haul_error *err)
+{
+	int eno;
+
+	if (!v->started && v->fed) {
+		v->fed = 0; /* decided once: the digests are final now */
+		return verdict(v, err);
+	}
+	if (!v->started)
+		return 0;
+	verify_advance(v, v->size);
+	pthread_mutex_lock(&v->mu);
+	while (v->front < v->size && !v->read_errno)
+		pthread_cond_wait(&v->cv, &v->mu);
+	eno = v->read_errno;
+	pthread_mutex_unlock(&v->mu);
+	pthread_join(v->thread, NULL);
+	v->started = 0;
+	pthread_cond_destroy(&v->cv);
+	pthread_mutex_destroy(&v->mu);
+	if (eno)
+		return haul_error_set(err, HAUL_EIO, "reading %s back to check it: %s",
+				      v->st->part_path, strerror(eno));
+	return verdict(v, err);
 }
 
 void verify_describe(const struct verify_check *c, char *buf, size_t len)

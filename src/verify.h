@@ -8,6 +8,10 @@
  * the page cache, as it was just written -- and feeds every check. When the
  * last byte lands, only what lies past the last frontier is left to hash.
  *
+ * A stream to standard output (-o -) has no file to read back: its writer
+ * feeds the bytes itself, in order, as it writes them (verify_start_fed,
+ * verify_feed).
+ *
  * Checks: a digest the user gave (--checksum), the MD5 in a single-part
  * S3 ETag, a multipart ETag under each plausible part size (verified when
  * one matches), and digests announced in response headers.
@@ -58,6 +62,7 @@ struct verify {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int started, quit;
+	int fed;            /* the bytes come through verify_feed instead */
 	uint64_t front;     /* hashed so far (the thread's) */
 	uint64_t target;    /* written without a gap up to here */
 	int read_errno;     /* reading back failed */
@@ -81,11 +86,20 @@ int verify_add_etag(struct verify *v, const char *etag, uint64_t size, uint64_t 
 /* Start the thread (nothing happens without checks). 0, or HAUL_EFAIL. */
 int verify_start(struct verify *v, struct store *st, uint64_t size, struct haul_error *err);
 
+/*
+ * No thread, no file: every byte will come through verify_feed, and
+ * verify_finish only decides.
+ */
+void verify_start_fed(struct verify *v);
+
+/* The next len bytes of the object, in order (one thread at a time). */
+void verify_feed(struct verify *v, const void *buf, size_t len);
+
 /* Bytes [0, upto) are written: they may be read back and hashed. */
 void verify_advance(struct verify *v, uint64_t upto);
 
 /*
- * After the whole file is written: wait for the hashing and decide. 0 when
+ * After the whole file is written (or fed): wait for the hashing and decide. 0 when
  * every check passed (or there were none), HAUL_EINTEGRITY naming the
  * first mismatch, HAUL_EIO when reading back failed.
  */

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 /*
  * getopt wants char **; copy the literal arguments into writable storage
@@ -192,5 +193,37 @@ int main(void)
 		    "--aws-sigv4 with a space");
 	usage_error(&err, PARSE(&o, &err, "--aws-sigv4", "", "http://h/f"), "PROVIDER1",
 		    "--aws-sigv4 empty");
+
+	/* -o -: the window, and what does not go with a stream. */
+	r = PARSE(&o, &err, "http://h/f");
+	is_u64(o.window, 64u << 20, "default --window is 64 MiB");
+	r = PARSE(&o, &err, "--window", "1M", "http://h/f");
+	ok(r == CLI_RUN && o.window == 1u << 20, "--window 1M is the minimum");
+	r = PARSE(&o, &err, "--window", "1G", "http://h/f");
+	ok(r == CLI_RUN && o.window == 1u << 30, "--window 1G is the maximum");
+	usage_error(&err, PARSE(&o, &err, "--window", "1023k", "http://h/f"), "out of range",
+		    "--window under 1M");
+	usage_error(&err, PARSE(&o, &err, "--window", "2G", "http://h/f"), "out of range",
+		    "--window over 1G");
+	r = PARSE(&o, &err, "-o", "-", "--window", "8M", "http://h/f");
+	if (isatty(STDOUT_FILENO))
+		usage_error(&err, r, "refusing to write the object to a terminal",
+			    "-o - with a terminal as standard output");
+	else
+		ok(r == CLI_RUN && strcmp(o.output, "-") == 0 && o.window == 8u << 20,
+		   "-o - with --window parses (standard output is no terminal here)");
+	usage_error(&err, PARSE(&o, &err, "-o", "-", "-d", "out", "http://h/f"),
+		    "--dir does not go with -o -", "-o - --dir");
+	usage_error(&err, PARSE(&o, &err, "-o", "-", "--keep-journal", "http://h/f"),
+		    "--keep-journal does not go with -o -", "-o - --keep-journal");
+	usage_error(&err, PARSE(&o, &err, "-o", "-", "--restart", "http://h/f"),
+		    "--restart does not go with -o -", "-o - --restart");
+	usage_error(&err, PARSE(&o, &err, "-f", "-o", "-", "http://h/f"),
+		    "--force does not go with -o -", "-o - -f");
+	usage_error(&err, PARSE(&o, &err, "-o", "-", "sarvam", "job", "a", "b"),
+		    "streams one download", "-o - with two sarvam files");
+	r = PARSE(&o, &err, "-o", "x", "--dir", "out", "--restart", "http://h/f");
+	ok(r == CLI_RUN, "--dir and --restart with -o FILE are fine");
+
 	return tap_done();
 }

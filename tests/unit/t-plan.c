@@ -252,8 +252,121 @@ static void lead_steal(void)
 	plan_release(&p);
 }
 
+/* plan_split on a chosen segment, as plan_take does on the largest. */
+static void split_chosen(void)
+{
+	const uint64_t M = 1 << 20;
+	struct plan p;
+	long a, b, c;
+
+	plan_whole(&p, 16 * M, 2, M, 1);
+	a = plan_take(&p, 0);
+	b = plan_take(&p, 1);
+	p.segs[a].pos += 2 * M; /* 6 MiB left: the smaller of the two */
+	c = plan_split(&p, a, 1);
+	ok(c == 2 && p.segs[a].end == 5 * M && p.segs[c].start == 5 * M &&
+	   p.segs[c].end == 8 * M, "plan_split halves the segment it is given, not the largest");
+	is_int(p.segs[c].owner, 1, "... for the owner it is told");
+	ok(tiles(&p), "... the segments still tile the object");
+	ok(plan_split(&p, 7, 1) == -1 && plan_split(&p, -1, 1) == -1,
+	   "an index out of range splits nothing");
+	p.segs[b].pos = p.segs[b].end;
+	ok(plan_split(&p, b, 0) == -1, "a finished segment is not split");
+	p.segs[c].pos = p.segs[c].end - M - M / 2;
+	ok(plan_split(&p, c, 0) == -1, "nor one with less than 2 x min_split left");
+	plan_release(&p);
+}
+
+/* A held segment is the caller's: plan_take never hands it out or splits it. */
+static void held(void)
+{
+	const uint64_t M = 1 << 20;
+	struct plan p;
+	long a;
+
+	plan_whole(&p, 8 * M, 1, M, 1);
+	p.segs[0].owner = PLAN_HELD;
+	ok(plan_take(&p, 0) == -1, "a held segment is not handed out");
+	a = plan_put(&p, 0, M, 3);
+	p.segs[0].start = p.segs[0].pos = M;
+	ok(a == 1 && plan_take(&p, 4) == -1, "nor split, while the one it could steal from is small");
+	ok(!plan_complete(&p) && plan_remaining(&p) == 8 * M,
+	   "it still counts as missing (remaining 8 MiB)");
+	plan_release(&p);
+}
+
+/* plan_put reuses finished, unowned segments and nothing else. */
+static void put_reuses(void)
+{
+	const uint64_t M = 1 << 20;
+	struct plan p;
+	long a, b, c, d;
+
+	ok(plan_init(&p, 64 * M, NULL, 0, 1, M, 1) == 0 && p.nsegs == 0, "an empty plan");
+	a = plan_put(&p, 0, M, 0);
+	b = plan_put(&p, M, 2 * M, 1);
+	ok(a == 0 && b == 1 && p.nsegs == 2, "two pieces are appended");
+	p.segs[a].pos = p.segs[a].end; /* finished, still owned */
+	c = plan_put(&p, 2 * M, 3 * M, 2);
+	ok(c == 2, "a finished segment still owned is not reused");
+	plan_drop(&p, a);
+	d = plan_put(&p, 3 * M, 4 * M, 0);
+	ok(d == a && p.nsegs == 3, "a finished, dropped one is reused in place");
+	ok(p.segs[d].start == 3 * M && p.segs[d].pos == 3 * M && p.segs[d].end == 4 * M &&
+	   p.segs[d].owner == 0, "... as the new piece, from its start");
+	plan_drop(&p, b); /* dropped unfinished: it keeps its bytes to fetch */
+	ok(plan_put(&p, 4 * M, 5 * M, 1) == 3, "an unfinished dropped segment is not reused");
+	for (int i = 0; i < 1000; i++) {
+		long k = plan_put(&p, (uint64_t)(5 + i) * M / 16, (uint64_t)(6 + i) * M / 16, 5);
+
+		p.segs[k].pos = p.segs[k].end;
+		plan_drop(&p, k);
+	}
+	ok(p.nsegs == 5, "1000 pieces handed out and finished one at a time: 5 segments (%zu)",
+	   p.nsegs);
+	plan_release(&p);
+}
+
+/* Splits and rescues are counted; with reuse they fill finished places. */
+static void counted_reuse(void)
+{
+	const uint64_t M = 1 << 20;
+	struct plan p;
+	long a, b, c;
+
+	plan_whole(&p, 16 * M, 2, M, M);
+	a = plan_take(&p, 0);
+	b = plan_take(&p, 1);
+	ok(p.splits == 0, "taking whole segments is no split");
+	p.segs[a].pos = p.segs[a].end;
+	plan_drop(&p, a);
+	c = plan_take(&p, 0);
+	ok(c == 2 && p.splits == 1, "a steal is counted; without reuse it is appended");
+	ok(plan_rescue(&p, b, 0) == 3 && p.splits == 2, "a rescue is counted too");
+	plan_release(&p);
+
+	plan_whole(&p, 16 * M, 2, M, M);
+	p.reuse = 1;
+	a = plan_take(&p, 0);
+	b = plan_take(&p, 1);
+	p.segs[a].pos = p.segs[a].end;
+	plan_drop(&p, a);
+	c = plan_take(&p, 0);
+	ok(c == a && p.nsegs == 2 && p.splits == 1 && p.segs[c].start == 12 * M,
+	   "with reuse, the stolen back half takes the finished segment's place");
+	ok(p.segs[b].end == 12 * M && p.segs[c].end == 16 * M, "... the busy one ends where it begins");
+	p.segs[b].pos = p.segs[b].end;
+	plan_drop(&p, b);
+	ok(plan_rescue(&p, c, 1) == b && p.nsegs == 2, "... and so does a rescue");
+	plan_release(&p);
+}
+
 int main(void)
 {
+	counted_reuse();
+	split_chosen();
+	held();
+	put_reuses();
 	lead_steal();
 	holes();
 	aligned_steal();
