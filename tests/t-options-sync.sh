@@ -1,6 +1,8 @@
 #!/bin/sh
-# Every option in `haul --help` (generated from the option table) is in the
-# OPTIONS section of haul(1), and every option documented there exists.
+# One test for the option table and everything made from it: every option
+# in `haul --help` (generated from the table) is in the OPTIONS section of
+# haul(1) and in both shell completions, and nothing else is there.
+# (tests/t-completions.sh drives the completions and checks the table.)
 . "$HAUL_SRCDIR/tests/lib/tap.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/haul-test.XXXXXX") || bail "no scratch directory"
@@ -27,6 +29,20 @@ missing=$(comm -23 "$T/from-help" "$T/from-man" | tr '\n' ' ')
 is "$missing" "" "every --help option is documented in haul(1)"
 extra=$(comm -13 "$T/from-help" "$T/from-man" | tr '\n' ' ')
 is "$extra" "" "every option in haul(1) exists in --help"
+
+# The completions (generated from --help at build time) offer the same.
+if [ -n "${HAUL_BUILDDIR:-}" ] && [ -s "$HAUL_BUILDDIR/completions/haul.bash" ]; then
+	sed -n 's/^_haul_options="\(.*\)"$/\1/p' "$HAUL_BUILDDIR/completions/haul.bash" |
+		tr ' ' '\n' | sed '/^$/d' | sort -u >"$T/from-bash"
+	is "$(comm -3 "$T/from-help" "$T/from-bash" | tr -d '\t' | tr '\n' ' ')" "" \
+		"the bash completion offers exactly the --help options"
+	sed -n "s/^		'\([^[]*\)\[.*/\1/p" "$HAUL_BUILDDIR/completions/_haul" |
+		grep -o -- '--\{0,1\}[A-Za-z0-9][A-Za-z0-9-]*' | sort -u >"$T/from-zsh"
+	is "$(comm -3 "$T/from-help" "$T/from-zsh" | tr -d '\t' | tr '\n' ' ')" "" \
+		"the zsh completion offers exactly the --help options"
+else
+	skip 2 "no completions built"
+fi
 
 # The synopsis names every short option too.
 syn=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$HAUL_SRCDIR/man/haul.1")
