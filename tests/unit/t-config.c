@@ -17,7 +17,7 @@
 #include "conf.h"
 #include "tap.h"
 
-static char dir[4096], cfg[4096 + 16];
+static char dir[4096], cfg[4096 + 32];
 
 /* Write the config file. */
 static void file(const char *text)
@@ -119,7 +119,7 @@ int main(void)
 {
 	struct haul_error err;
 	struct opts o;
-	char where[4096 + 32];
+	char where[4096 + 64];
 	int r;
 
 	haul_error_init(&err);
