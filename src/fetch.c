@@ -31,12 +31,6 @@
 #define EBODY_MAX 2048
 
 /*
- * libcurl hands the body over in pieces of at most 16 KiB, whatever the
- * receive buffer: one pwrite each made 65536 system calls per GiB. Pieces
- * are gathered per connection in a stage and written a stage at a time
- * (net_buffers() sizes it).
- */
-/*
  * Transfers wait for the checkpoint thread once this many times
  * --checkpoint-bytes are not handed to it yet: a disk slower than the
  * network then slows the network, and the journal never lags far. Less
@@ -83,6 +77,9 @@ struct slot {
 	int io_errno;         /* pwrite failed with this */
 	int paused;           /* held until the pending checkpoint is made */
 	struct bhash h;       /* digest of the block being written */
+	/* libcurl hands the body over in pieces of at most 16 KiB, whatever the
+	 * receive buffer: one pwrite each made 65536 system calls per GiB. The
+	 * pieces are gathered here and written a stage at a time. */
 	unsigned char *stage; /* owned, NULL until needed: bytes not yet written */
 	size_t scap;          /* stage's size */
 	size_t swant;         /* the size it should have (net_buffers) */

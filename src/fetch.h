@@ -99,8 +99,9 @@ struct fetch {
 
 	/* Called between transfers, with every written byte accounted for in
 	 * blocks; returns 0, FETCH_CP_LATER when the previous checkpoint is
-	 * still being written (asked again soon; transfers past cp_bytes stay
-	 * paused meanwhile), or a negative HAUL_E* (which ends this download).
+	 * still being written (asked again soon; transfers that got twice
+	 * cp_bytes past the last one wait meanwhile), or a negative HAUL_E*
+	 * (which ends this download).
 	 * With final set (the download ends) it must finish before returning. */
 	int (*checkpoint)(void *ctx, int final, struct haul_error *err);
 	uint64_t cp_bytes;           /* call it after this many new bytes... */

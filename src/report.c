@@ -276,7 +276,6 @@ static void draw(struct report *r)
 	fputs("\033[K", r->out);
 	fflush(r->out);
 	r->drawn = 1;
-	r->drawn_len = used + (mapw ? mapw + 3 : 0);
 }
 
 static void clear_bar(struct report *r)
@@ -319,7 +318,6 @@ void report_start(struct report *r, struct report_item *it)
 {
 	uint64_t now = clock_ms();
 
-	it->t0 = now;
 	it->done = it->had;
 	it->active = 1;
 	it->quarters = it->size_known && it->size ? (unsigned)(it->had * 4 / it->size) : 0;

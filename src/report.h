@@ -55,7 +55,6 @@ struct report_item {
 
 	/* Kept by report.c. */
 	struct speed sp;
-	uint64_t t0;             /* when it started (clock_ms) */
 	uint64_t next_ms;        /* the next periodic line or event */
 	unsigned quarters;       /* milestones shown (lines) */
 	void *digests;           /* owned (json_t *), NULL: computed digests */
@@ -82,7 +81,6 @@ struct report {
 	uint64_t interval_ms;    /* lines and json: periodic output */
 	uint64_t next_draw;      /* bar: not before */
 	int drawn;               /* bar: a status line is on the screen */
-	size_t drawn_len;        /* ... this many columns of it */
 	struct report_item *items; /* borrowed: the active ones */
 	unsigned finished;       /* "finish" events sent */
 	unsigned errors;         /* "error" events sent */
