@@ -72,6 +72,20 @@ ok $? "... summary: one file, none failed, status 0"
 grep -q 'X-Sig\|sig=' "$T/err"
 is $? 1 "... no signature in any event"
 
+# A server that ignores Range answers the first range request with the
+# whole object, which is dropped (the download goes on as one stream):
+# what arrived of it is wasted. The origin may have sent more than reached
+# haul before the connection closed, never less.
+mkdata "$T/root/w.bin" 4194304
+log_reset
+run_haul --progress=json -o "$T/out/w" "$ORIGIN/w.bin?norange=1"
+is "$rc" 0 "a server ignoring Range: exit 0"
+same "$T/out/w" "$T/root/w.bin" "... byte-identical"
+wasted=$(sed -n 's/.*"event":"finish".*"wasted":\([0-9]*\).*/\1/p' "$T/err")
+served=$(logstat bytes --path /w.bin)
+test -n "$wasted" && test "$wasted" -gt 0 && test "$wasted" -le $((served - 4194304))
+ok $? "... finish counts the dropped answer's $wasted bytes as wasted (served $served)"
+
 run_haul --progress=json -o "$T/out/missing" "$ORIGIN/missing.bin"
 is "$rc" 4 "a 404 with --progress=json: exit 4"
 events "$T/err" >"$T/check"
