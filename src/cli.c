@@ -73,7 +73,8 @@ static const struct cli_option options[] = {
 	{ "cacert", 0, ARG_FILE, "FILE", OFF(cacert), 0, 0, 0,
 	  "verify TLS servers against the CA certificates in FILE" },
 	{ "checksum", 'c', ARG_CHECKSUM, "ALGO:HEX", 0, 0, 0, 0,
-	  "check the file's md5, sha1, sha256, sha512, xxh64, xxh3 or xxh128 (repeatable)",
+	  "check the file's md5, sha1, sha256, sha512, xxh64, xxh3, xxh128, crc32, crc32c or "
+	  "crc64nvme (hex or base64; repeatable)",
 	  CLI_NODEF },
 	{ "checkpoint-bytes", 0, ARG_SIZE, "SIZE", OFF(cp_bytes), 64 * MiB, 64 * KiB, 1024 * GiB,
 	  "record progress in the journal after SIZE new bytes (default 64M)" },

@@ -1,6 +1,6 @@
 /*
  * digest.c -- md5/sha* through OpenSSL EVP, xxh64/xxh3/xxh128 through
- * xxHash, behind one small interface.
+ * xxHash, the CRCs through crc.c, behind one small interface.
  */
 #include "config.h"
 
@@ -23,7 +23,20 @@ static const struct {
 	[DIGEST_XXH64] = { "xxh64", 8 },
 	[DIGEST_XXH3] = { "xxh3", 8 },
 	[DIGEST_XXH128] = { "xxh128", 16 },
+	[DIGEST_CRC32] = { "crc32", 4 },
+	[DIGEST_CRC32C] = { "crc32c", 4 },
+	[DIGEST_CRC64NVME] = { "crc64nvme", 8 },
 };
+
+int digest_crc_kind(enum digest_alg alg, enum crc_kind *k)
+{
+	switch (alg) {
+	case DIGEST_CRC32: *k = CRC_32; return 0;
+	case DIGEST_CRC32C: *k = CRC_32C; return 0;
+	case DIGEST_CRC64NVME: *k = CRC_64NVME; return 0;
+	default: return -1;
+	}
+}
 
 const char *digest_name(enum digest_alg alg)
 {
@@ -60,10 +73,17 @@ static const EVP_MD *evp_md(enum digest_alg alg)
 int digest_init(struct digest *d, enum digest_alg alg)
 {
 	const EVP_MD *md = evp_md(alg);
+	enum crc_kind k;
 
 	d->alg = alg;
 	d->state = NULL;
-	if (md) {
+	if (!digest_crc_kind(alg, &k)) {
+		uint64_t *crc = calloc(1, sizeof(*crc));
+
+		if (!crc)
+			return -1;
+		d->state = crc;
+	} else if (md) {
 		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
 		if (!ctx || EVP_DigestInit_ex(ctx, md, NULL) != 1) {
@@ -96,8 +116,16 @@ int digest_init(struct digest *d, enum digest_alg alg)
 
 void digest_update(struct digest *d, const void *buf, size_t len)
 {
+	enum crc_kind k;
+
 	if (!d->state || !len)
 		return;
+	if (!digest_crc_kind(d->alg, &k)) {
+		uint64_t *crc = d->state;
+
+		*crc = crc_update(k, *crc, buf, len);
+		return;
+	}
 	switch (d->alg) {
 	case DIGEST_XXH64: XXH64_update(d->state, buf, len); break;
 	case DIGEST_XXH3: XXH3_64bits_update(d->state, buf, len); break;
@@ -109,9 +137,14 @@ void digest_update(struct digest *d, const void *buf, size_t len)
 void digest_final(struct digest *d, unsigned char *out)
 {
 	unsigned int n = 0;
+	enum crc_kind k;
 
 	if (!d->state)
 		return;
+	if (!digest_crc_kind(d->alg, &k)) {
+		crc_bytes(k, *(uint64_t *)d->state, out);
+		return;
+	}
 	switch (d->alg) {
 	case DIGEST_XXH64: {
 		XXH64_canonical_t c;
@@ -145,6 +178,9 @@ void digest_release(struct digest *d)
 	if (!d->state)
 		return;
 	switch (d->alg) {
+	case DIGEST_CRC32:
+	case DIGEST_CRC32C:
+	case DIGEST_CRC64NVME: free(d->state); break;
 	case DIGEST_XXH64: XXH64_freeState(d->state); break;
 	case DIGEST_XXH3:
 	case DIGEST_XXH128: XXH3_freeState(d->state); break;
@@ -235,14 +271,14 @@ int digest_parse_expect(const char *spec, struct expect *e, struct haul_error *e
 		return haul_error_set(err, HAUL_EUSAGE,
 				      "--checksum '%.40s': want ALGO:HEX, e.g. sha256:9f86d0...", spec);
 	if (digest_lookup(spec, (size_t)(colon - spec), &e->alg))
-		return haul_error_set(err, HAUL_EUSAGE,
-				      "--checksum: unknown algorithm '%.*s' (md5, sha1, sha256, sha512, "
-				      "xxh64, xxh3, xxh128)", (int)(colon - spec > 20 ? 20 : colon - spec),
-				      spec);
+		return haul_error_set(err, HAUL_EUSAGE, "--checksum: unknown algorithm '%.*s' (%s)",
+				      (int)(colon - spec > 20 ? 20 : colon - spec), spec, DIGEST_NAMES);
 	n = digest_size(e->alg);
-	if (digest_unhex(colon + 1, strlen(colon + 1), e->want, n))
-		return haul_error_set(err, HAUL_EUSAGE, "--checksum %s: want %zu hex digits, got '%.140s'",
-				      digest_name(e->alg), 2 * n, colon + 1);
+	if (digest_unhex(colon + 1, strlen(colon + 1), e->want, n) &&
+	    digest_unbase64(colon + 1, strlen(colon + 1), e->want, n))
+		return haul_error_set(err, HAUL_EUSAGE, "--checksum %s: want %zu hex digits or "
+				      "%zu characters of base64, got '%.140s'", digest_name(e->alg),
+				      2 * n, 4 * ((n + 2) / 3), colon + 1);
 	e->source = "--checksum";
 	return 0;
 }

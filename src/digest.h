@@ -1,8 +1,10 @@
 /*
  * digest.h -- one interface over the whole-file digests haul can check:
  * md5, sha1, sha256 and sha512 from OpenSSL's EVP, xxh64, xxh3 (64 bit)
- * and xxh128 from xxHash. Output bytes are in the canonical order the
- * tools print (md5sum, sha256sum, xxhsum), so hex strings compare as is.
+ * and xxh128 from xxHash, and the object stores' CRCs (crc32, crc32c,
+ * crc64nvme: crc.h). Output bytes are in the canonical order the tools
+ * print (md5sum, sha256sum, xxhsum; a CRC big-endian, as the stores send
+ * it), so hex strings compare as is.
  */
 #ifndef HAUL_DIGEST_H
 #define HAUL_DIGEST_H
@@ -10,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crc.h"
 #include "err.h"
 
 enum digest_alg {
@@ -20,6 +23,9 @@ enum digest_alg {
 	DIGEST_XXH64,
 	DIGEST_XXH3,
 	DIGEST_XXH128,
+	DIGEST_CRC32,
+	DIGEST_CRC32C,
+	DIGEST_CRC64NVME,
 	DIGEST_NALGS
 };
 
@@ -28,7 +34,8 @@ enum digest_alg {
 
 struct digest {
 	enum digest_alg alg;
-	void *state; /* owned: an EVP_MD_CTX, XXH64_state_t or XXH3_state_t */
+	void *state; /* owned: an EVP_MD_CTX, XXH64_state_t, XXH3_state_t or
+		      * a uint64_t (a CRC so far) */
 };
 
 /* The algorithm's name ("sha256"), and its digest length in bytes. */
@@ -37,6 +44,12 @@ size_t digest_size(enum digest_alg alg);
 
 /* Look a name up, case-insensitively: 0, or -1 when unknown. */
 int digest_lookup(const char *name, size_t len, enum digest_alg *alg);
+
+/* The CRC an algorithm is (0 and *k set), or -1 when it is not a CRC. */
+int digest_crc_kind(enum digest_alg alg, enum crc_kind *k);
+
+/* Every algorithm's name, comma-separated, for messages. */
+#define DIGEST_NAMES "md5, sha1, sha256, sha512, xxh64, xxh3, xxh128, crc32, crc32c, crc64nvme"
 
 /* 0, or -1 when out of memory (d is then empty and safe to release). */
 int digest_init(struct digest *d, enum digest_alg alg);
@@ -65,8 +78,9 @@ struct expect {
 };
 
 /*
- * Parse "ALGO:HEX" (--checksum): a known algorithm and exactly its digest
- * length in hex. 0, or HAUL_EUSAGE with a message naming what was wrong.
+ * Parse "ALGO:VALUE" (--checksum): a known algorithm and its digest in hex
+ * (exactly its length) or in padded base64 (as object stores print them).
+ * 0, or HAUL_EUSAGE with a message naming what was wrong.
  */
 int digest_parse_expect(const char *spec, struct expect *e, struct haul_error *err);
 

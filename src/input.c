@@ -260,8 +260,7 @@ static int add_checksum(struct parser *p, struct input_entry *e, const char *v, 
 		if (quotable(v, n) && sub.msg && !strncmp(sub.msg, "--checksum", 10))
 			fail(p, "checksum=%s", sub.msg + 10);
 		else
-			fail(p, "checksum= wants ALGO:HEX (md5, sha1, sha256, sha512, xxh64, xxh3, "
-				"xxh128) or aria2's TYPE=HEX");
+			fail(p, "checksum= wants ALGO:HEX (%s) or aria2's TYPE=HEX", DIGEST_NAMES);
 		haul_error_release(&sub);
 		return HAUL_EUSAGE;
 	}

@@ -44,6 +44,11 @@ static void vectors(void)
 	kat(DIGEST_XXH3, "abc", "78af5f94892f3950");
 	kat(DIGEST_XXH128, "", "99aa06d3014798d86001c324468d497f");
 	kat(DIGEST_XXH128, "abc", "06b05ab6733a618578af5f94892f3950");
+	/* The CRC catalogue's check values, big-endian as the stores send them. */
+	kat(DIGEST_CRC32, "123456789", "cbf43926");
+	kat(DIGEST_CRC32C, "123456789", "e3069283");
+	kat(DIGEST_CRC64NVME, "123456789", "ae8b14860a799888");
+	kat(DIGEST_CRC32C, "", "00000000");
 }
 
 static void decoding(void)
@@ -69,8 +74,25 @@ static void decoding(void)
 	haul_error_init(&err);
 	ok(digest_parse_expect("md5:900150983cd24fb0d6963f7d28e17f72", &e, &err) == 0 &&
 	   e.alg == DIGEST_MD5 && e.want[0] == 0x90, "--checksum md5:HEX parses");
-	ok(digest_parse_expect("crc32:00000000", &e, &err) == HAUL_EUSAGE && strstr(err.msg, "crc32"),
+	ok(digest_parse_expect("blake3:00000000", &e, &err) == HAUL_EUSAGE && strstr(err.msg, "blake3"),
 	   "an unknown algorithm is named in the error");
+	haul_error_release(&err);
+	haul_error_init(&err);
+	ok(digest_parse_expect("crc32c:e3069283", &e, &err) == 0 && e.alg == DIGEST_CRC32C &&
+	   !memcmp(e.want, "\xe3\x06\x92\x83", 4), "--checksum crc32c:HEX parses");
+	/* The stores' form: base64 of the big-endian bytes (4waSgw== is e3 06 92 83). */
+	ok(digest_parse_expect("crc32c:4waSgw==", &e, &err) == 0 &&
+	   !memcmp(e.want, "\xe3\x06\x92\x83", 4), "--checksum crc32c:BASE64 parses");
+	ok(digest_parse_expect("CRC64NVME:rosUhgp5mIg=", &e, &err) == 0 &&
+	   e.alg == DIGEST_CRC64NVME && !memcmp(e.want, "\xae\x8b\x14\x86\x0a\x79\x98\x88", 8),
+	   "--checksum crc64nvme:BASE64 parses");
+	ok(digest_parse_expect("sha256:ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=", &e, &err) == 0 &&
+	   e.want[0] == 0xba && e.want[31] == 0xad, "--checksum sha256:BASE64 parses");
+	haul_error_release(&err);
+	haul_error_init(&err);
+	ok(digest_parse_expect("crc32:4wabgw=", &e, &err) == HAUL_EUSAGE &&
+	   strstr(err.msg, "8 hex digits or 8 characters of base64"),
+	   "bad base64 says both forms");
 	haul_error_release(&err);
 	haul_error_init(&err);
 	ok(digest_parse_expect("sha1:abcd", &e, &err) == HAUL_EUSAGE && strstr(err.msg, "40 hex"),

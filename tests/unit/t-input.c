@@ -219,7 +219,7 @@ static void test_checksums(void)
 		 "098f6bcd4621d373cade4e832627b4f6");
 	bad(text, "in.txt:10: more than 8 checksum=", "9 checksums are an error on the 9th's line");
 
-	bad("http://h/a\n  checksum=crc32:abcd\n", "in.txt:2: checksum=: unknown algorithm 'crc32'",
+	bad("http://h/a\n  checksum=blake3:abcd\n", "in.txt:2: checksum=: unknown algorithm 'blake3'",
 	    "unknown algorithm");
 	bad("http://h/a\n  checksum=sha-224=abcd\n", "in.txt:2: checksum=: unknown algorithm 'sha-224'",
 	    "an aria2 type haul does not have");
