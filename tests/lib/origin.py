@@ -8,8 +8,11 @@ slowfirst, dropafter, delay, nohead, norange, noranges_header, nolength,
 noetag, nolm, status). rate=R paces each answer to R bytes/s (an object
 store's per-connection cap); totalrate=R makes all answers with the same R
 share one link of R bytes/s, however many connections. With --sign-key it
-answers only presigned URLs, like a bucket:
-see signing.py.
+answers only presigned URLs, like a bucket: see signing.py. A valid
+S3-style one sent with an x-amz-* header that its X-Amz-SignedHeaders
+does not list gets S3's 403 AccessDenied "There were headers present in
+the request which were not signed" (logged as "sig": "headersnotsigned",
+"headers_not_signed": the header names).
 
 FAULTS, also per request from the query (seed=N makes random ones
 replayable: the same seed and request number give the same draw):
@@ -608,7 +611,20 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
                                                   self.req_path, self.req_query)
         self.rec["sig"], self.rec["sig_id"] = verdict, sig_id
         self.rec["expires_at"] = deadline
-        if verdict == "valid" or (verdict == "none" and self.server.sign_optional):
+        if verdict == "valid":
+            unsigned = self._headers_not_signed()
+            if not unsigned:
+                return True
+            self.rec["sig"] = "headersnotsigned"
+            self.rec["headers_not_signed"] = unsigned
+            self._simple(403, (
+                '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied'
+                "</Code><Message>There were headers present in the request which "
+                "were not signed</Message><HeadersNotSigned>%s</HeadersNotSigned>"
+                "<RequestId>HAULTEST0000</RequestId><HostId>haul-test</HostId>"
+                "</Error>" % ", ".join(unsigned)).encode())
+            return False
+        if verdict == "none" and self.server.sign_optional:
             return True
         if verdict == "expired":
             if "se=" in self.req_query:
@@ -625,6 +641,16 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
                    b"</Message></Error>"
         self._simple(403, body)
         return False
+
+    def _headers_not_signed(self):
+        """The request's x-amz-* headers that an S3-style presigned URL
+        does not list in X-Amz-SignedHeaders (sorted, lowercase)."""
+        q = dict(urllib.parse.parse_qsl(self.req_query, keep_blank_values=True))
+        if "X-Amz-Signature" not in q:
+            return []
+        signed = set(q.get("X-Amz-SignedHeaders", "host").lower().split(";"))
+        return sorted({k.lower() for k in self.headers.keys()
+                       if k.lower().startswith("x-amz-")} - signed)
 
     # ---- fault modes (see FAULTS in the module comment) -------------------
 
