@@ -49,6 +49,14 @@ INTEGRITY, per request:
                   crc32c is a fixed dummy)
   contentmd5=1    Content-MD5 (base64 MD5 of the file) on HEAD and on 200
                   answers with the whole file
+  store=KIND      headers of that kind of server on every answer, errors
+                  too: s3 (Server: AmazonS3, x-amz-request-id, x-amz-id-2),
+                  gcs (Server: UploadServer, x-goog-generation,
+                  x-goog-metageneration, x-goog-stored-content-length),
+                  azure (Server: Windows-Azure-Blob/1.0 ..., x-ms-request-id,
+                  x-ms-version, x-ms-blob-type), r2 (Server: cloudflare,
+                  cf-ray); without it no x-amz-/x-goog-/x-ms- header is
+                  sent unless a switch above asks (or nohead=403)
 
 AUTHENTICATION, per request:
   auth=basic      answer 401 unless the request has HTTP Basic auth with
@@ -93,6 +101,7 @@ import threading
 import time
 import traceback
 import urllib.parse
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import signing  # noqa: E402  (tests/lib/signing.py)
@@ -107,6 +116,10 @@ NOT_FOUND_BODY = b"<Error><Code>NoSuchKey</Code></Error>"
 DISCONNECT_ERRORS = (BrokenPipeError, ConnectionResetError,
                      ConnectionAbortedError, TimeoutError)
 NOHEAD_CODES = (403, 405, 501)
+
+STORE_SERVERS = {"s3": "AmazonS3", "gcs": "UploadServer",
+                 "azure": "Windows-Azure-Blob/1.0 Microsoft-HTTPAPI/2.0",
+                 "r2": "cloudflare"}
 
 RANGE_RE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 
@@ -468,7 +481,8 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
     server_version = "haul-test-origin/1.0"
 
     def version_string(self):
-        return self.server_version
+        store = getattr(self, "opts", {}).get("store")
+        return STORE_SERVERS.get(store, self.server_version)
 
     # ---- connection level ------------------------------------------------
 
@@ -487,6 +501,8 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
 
     def parse_request(self):
         self._t_start = time.monotonic()
+        self.opts = {}  # no switches of the last request on the connection
+        self.obj_st = None
         return super().parse_request()
 
     def __getattr__(self, name):
@@ -573,11 +589,42 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             time.sleep(delay)
         self.rec["status"] = code
         self.send_response(code)
+        have = {name.lower() for name, _ in headers}
+        headers = list(headers) + [h for h in self._store_headers()
+                                   if h[0].lower() not in have]
         for name, value in headers:
             self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
+
+    def _store_headers(self):
+        """store=: the headers that tell which kind of server answers (its
+        Server header comes from version_string)."""
+        store = self.opts.get("store")
+        if store == "s3":
+            return [("x-amz-request-id", os.urandom(8).hex().upper()),
+                    ("x-amz-id-2", base64.b64encode(os.urandom(54)).decode())]
+        if store == "gcs":
+            st = self.obj_st
+            if st is None:
+                path = self._resolve(self.req_path)
+                try:
+                    st = os.stat(path) if path else None
+                except OSError:
+                    st = None
+            gen = str(st.st_mtime_ns // 1000) if st else "1700000000000000"
+            out = [("x-goog-generation", gen), ("x-goog-metageneration", "1")]
+            if st is not None:
+                out.append(("x-goog-stored-content-length", str(st.st_size)))
+            return out
+        if store == "azure":
+            return [("x-ms-request-id", str(uuid.uuid4())),
+                    ("x-ms-version", "2021-08-06"),
+                    ("x-ms-blob-type", "BlockBlob")]
+        if store == "r2":
+            return [("cf-ray", os.urandom(8).hex() + "-AMS")]
+        return []
 
     def _send_bytes(self, data):
         if self.is_head or not data:
@@ -775,6 +822,7 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             if not stat.S_ISREG(st.st_mode):
                 self._simple(404, NOT_FOUND_BODY)
                 return
+            self.obj_st = st
             self._serve_file(fh, st, fs_path)
 
     def _resolve(self, decoded):
