@@ -57,6 +57,8 @@ INTEGRITY, per request:
                   x-ms-version, x-ms-blob-type), r2 (Server: cloudflare,
                   cf-ray); without it no x-amz-/x-goog-/x-ms- header is
                   sent unless a switch above asks (or nohead=403)
+CRC-32C and CRC-64/NVME come from crcmod (Debian's python3-crcmod; a
+slow pure Python fallback without it).
 
 AUTHENTICATION, per request:
   auth=basic      answer 401 unless the request has HTTP Basic auth with
@@ -76,7 +78,7 @@ client talks to an HTTP proxy) is served like any other and logged with
 
 Every finished request is appended as one JSON object per line to --log.
 
-Standard library only.
+Standard library only, and crcmod.
 """
 
 import argparse
@@ -102,10 +104,26 @@ import time
 import traceback
 import urllib.parse
 import uuid
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import signing  # noqa: E402  (tests/lib/signing.py)
 import sigv4  # noqa: E402  (tests/lib/sigv4.py)
+
+try:
+    import crcmod
+except ImportError:
+    # The suite may run under a python3 other than Debian's (pyenv's, say):
+    # borrow Debian's python3-crcmod; its C extension loads when the
+    # versions agree, else crcmod falls back to its own pure Python.
+    _DEB = "/usr/lib/python3/dist-packages"
+    sys.path.append(_DEB)
+    try:
+        import crcmod
+    except ImportError:
+        crcmod = None
+    finally:
+        sys.path.remove(_DEB)
 
 FAULT_CHUNK = 64 << 10       # drop decisions are made per 64 KiB
 HASH_CHUNK = 1 << 20          # 1 MiB reads while computing the MD5 ETag
@@ -126,6 +144,81 @@ RANGE_RE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 
 class ClientGone(Exception):
     """The peer closed the connection while we were answering."""
+
+
+# --------------------------------------------------------------------------
+# Checksums: CRC-32 (zlib's), CRC-32C and CRC-64/NVME, with a running value
+# (fn(data, previous) continues fn's result), as S3 and GCS announce them
+# --------------------------------------------------------------------------
+
+def _table_crc(poly_reflected, width):
+    """A reflected CRC with init = xorout = all ones, table driven, for
+    when crcmod is missing (slow: about 10 s per 64 MiB)."""
+    mask = (1 << width) - 1
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ poly_reflected if c & 1 else c >> 1
+        table.append(c)
+
+    def fn(data, crc=0):
+        crc ^= mask
+        for b in data:
+            crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+        return crc ^ mask
+    return fn
+
+
+if crcmod is not None:
+    crc32c = crcmod.mkCrcFun(0x1EDC6F41 | (1 << 32), initCrc=0, rev=True,
+                             xorOut=0xFFFFFFFF)
+    crc64nvme = crcmod.mkCrcFun(0xAD93D23594C93659 | (1 << 64), initCrc=0,
+                                rev=True, xorOut=0xFFFFFFFFFFFFFFFF)
+    CRC_FAST = sys.modules["crcmod.crcmod"]._usingExtension
+else:
+    crc32c = _table_crc(0x82F63B78, 32)
+    crc64nvme = _table_crc(0x9A6C9329AC4BC9B5, 64)
+    CRC_FAST = False
+assert crc32c(b"123456789") == 0xE3069283
+assert crc32c(b"56789", crc32c(b"1234")) == 0xE3069283
+assert crc64nvme(b"123456789") == 0xAE8B14860A799888
+assert crc64nvme(b"56789", crc64nvme(b"1234")) == 0xAE8B14860A799888
+assert zlib.crc32(b"123456789") == 0xCBF43926
+
+CRCS = {"crc32": (zlib.crc32, 4), "crc32c": (crc32c, 4),
+        "crc64nvme": (crc64nvme, 8)}
+AMZ_ALGS = ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
+
+
+class Hasher:
+    """hashlib's interface for the CRCs too; digest() is raw bytes, a
+    CRC's big-endian."""
+
+    def __init__(self, alg):
+        self.crc = None
+        if alg in CRCS:
+            self.fn, self.width = CRCS[alg]
+            self.crc = 0
+        else:
+            self.h = hashlib.new(alg)
+
+    def update(self, data):
+        if self.crc is None:
+            self.h.update(data)
+        else:
+            self.crc = self.fn(data, self.crc)
+
+    def digest(self):
+        if self.crc is None:
+            return self.h.digest()
+        return self.crc.to_bytes(self.width, "big")
+
+
+def part_count(size, part):
+    """How many parts of `part` bytes (the last shorter) make size; an
+    empty file is one empty part."""
+    return max(1, -(-size // part))
 
 
 # --------------------------------------------------------------------------
@@ -213,45 +306,65 @@ class EtagCache:
                 busy.release()
 
     def digest(self, fd, st, kind):
-        """kind: "md5", "sha256" (raw bytes) or ("multipart", P) (the
-        ETag text); cached per file version."""
+        """kind, cached per file version:
+          ALG                  raw digest of the file (ALG: "md5", "sha1",
+                               "sha256", "crc32", "crc32c", "crc64nvme";
+                               a CRC as big-endian bytes)
+          ("bad", ALG)         the same of wrong data: the file with its
+                               first byte XORed with 1 (b"\\x01" if empty)
+          ("multipart", P)     the S3 multipart ETag text for parts of P
+          ("composite", ALG, P, BAD)   (raw ALG of the concatenated raw
+                               ALG values of the parts of P bytes, N);
+                               with BAD, of the wrong data"""
         key = (self.key_of(st), kind)
         with self._lock:
             hit = self._extra.get(key)
         if hit is not None:
             return hit
-        if kind in ("md5", "sha256"):
-            h = hashlib.new(kind)
-            off = 0
-            while True:
-                block = os.pread(fd, HASH_CHUNK, off)
-                if not block:
-                    break
-                h.update(block)
-                off += len(block)
-            value = h.digest()
+        if isinstance(kind, str):
+            value = self._parts(fd, st.st_size, kind, None, False)[0]
+        elif kind[0] == "bad":
+            value = self._parts(fd, st.st_size, kind[1], None, True)[0]
+        elif kind[0] == "multipart":
+            parts = self._parts(fd, st.st_size, "md5", kind[1], False)
+            value = '"%s-%d"' % (hashlib.md5(b"".join(parts)).hexdigest(),
+                                 len(parts))
         else:
-            part = kind[1]
-            outer = hashlib.md5()
-            off = n = 0
-            while off < st.st_size or n == 0:
-                h = hashlib.md5()
-                left = min(part, st.st_size - off)
-                while left > 0:
-                    block = os.pread(fd, min(HASH_CHUNK, left), off)
-                    if not block:
-                        break
-                    h.update(block)
-                    off += len(block)
-                    left -= len(block)
-                outer.update(h.digest())
-                n += 1
-                if st.st_size == 0:
-                    break
-            value = '"%s-%d"' % (outer.hexdigest(), n)
+            _, alg, part, bad = kind
+            parts = self._parts(fd, st.st_size, alg, part, bad)
+            outer = Hasher(alg)
+            outer.update(b"".join(parts))
+            value = (outer.digest(), len(parts))
         with self._lock:
             self._extra[key] = value
         return value
+
+    @staticmethod
+    def _parts(fd, size, alg, part, bad):
+        """[raw ALG of each part of `part` bytes] (part None: the whole
+        file), read in 1 MiB pieces; bad: of the file with its first byte
+        XORed with 1."""
+        part = part or max(size, 1)
+        out = []
+        off = 0
+        while off < size or not out:
+            h = Hasher(alg)
+            left = min(part, size - off)
+            if bad and size == 0:
+                h.update(b"\x01")
+            while left > 0:
+                block = os.pread(fd, min(HASH_CHUNK, left), off)
+                if not block:
+                    break
+                if bad and off == 0:
+                    block = bytes([block[0] ^ 1]) + block[1:]
+                h.update(block)
+                off += len(block)
+                left -= len(block)
+            out.append(h.digest())
+            if left > 0:
+                break  # the file shrank under us
+        return out
 
     @staticmethod
     def _md5_fd(fd, size):
