@@ -39,14 +39,39 @@ INTEGRITY, per request:
   multipart=P     an S3 multipart ETag "HEX-N" for parts of P bytes (HEX:
                   the MD5 of the parts' binary MD5s; N = ceil(size / P));
                   it is also what If-Match compares against
+  parts=P         the part size of amzsumtype=composite, ETag unchanged
+  etag=fake       the ETag is 32 hex digits that are not the file's MD5
+                  (with multipart=P: "HEX-N", N the true part count);
+                  etag=opaque: one like Azure's "0x8D0123456789ABC";
+                  either is also what If-Match compares against
+  sse=kms         x-amz-server-side-encryption: aws:kms and its key id,
+                  and a fake ETag as etag=fake; sse=c: x-amz-server-side-
+                  encryption-customer-algorithm: AES256, likewise
   flip=OFF        every GET body that covers byte OFF sends it XORed with
                   1 (headers still describe the true file); with
                   flipfirst=1 only the first such answer for the URL
                   (flipfirst does not apply with nolength)
   amzsha256=1     x-amz-checksum-sha256: base64 of the file's SHA-256
-                  (amzsha256=bad: of b"wrong")
-  googhash=1      x-goog-hash: crc32c=AAAAAA==,md5=<base64 MD5> (the
-                  crc32c is a fixed dummy)
+                  (amzsha256=bad: of b"wrong"), on every answer
+  amzsum=A[,A..]  like S3, only when the request has x-amz-checksum-mode:
+                  ENABLED and only on HEAD and answers with the whole
+                  object: x-amz-checksum-A (A: crc32, crc32c, crc64nvme,
+                  sha1, sha256): base64 of the file's A (CRCs big-endian),
+                  and x-amz-checksum-type: FULL_OBJECT
+  amzsumtype=composite      with multipart=P or parts=P: each value is
+                  base64 of A(the parts' raw A values, concatenated) "-N",
+                  and the type COMPOSITE (crc64nvme stays full-object)
+  amzsumbad=1     every amzsum= value is of wrong data: the file with its
+                  first byte XORed with 1
+  googhash=1      x-goog-hash: crc32c=<base64 CRC-32C> and x-goog-hash:
+                  md5=<base64 MD5>, two lines, on every answer (206 too)
+  googhash=crc32c x-goog-hash: crc32c=... alone, with x-goog-component-
+                  count: 3 (a composite object: no MD5)
+  googhashbad=1   the x-goog-hash values are of wrong data (as amzsumbad)
+  azmd5=1         x-ms-blob-content-md5 (base64 MD5 of the whole file) on
+                  every answer, 206 too, and Content-MD5 with the same on
+                  HEAD and answers with the whole file (azmd5=bad: of
+                  wrong data, as amzsumbad)
   contentmd5=1    Content-MD5 (base64 MD5 of the file) on HEAD and on 200
                   answers with the whole file
   store=KIND      headers of that kind of server on every answer, errors
@@ -57,8 +82,9 @@ INTEGRITY, per request:
                   x-ms-version, x-ms-blob-type), r2 (Server: cloudflare,
                   cf-ray); without it no x-amz-/x-goog-/x-ms- header is
                   sent unless a switch above asks (or nohead=403)
-CRC-32C and CRC-64/NVME come from crcmod (Debian's python3-crcmod; a
-slow pure Python fallback without it).
+Every request's log line has "checksum_mode": whether it carried
+x-amz-checksum-mode: ENABLED. CRC-32C and CRC-64/NVME come from crcmod
+(Debian's python3-crcmod; a slow pure Python fallback without it).
 
 AUTHENTICATION, per request:
   auth=basic      answer 401 unless the request has HTTP Basic auth with
@@ -668,6 +694,8 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             "auth_scheme": None,
             "auth_user": None,
             "amz_token": self.headers.get("x-amz-security-token") is not None,
+            "checksum_mode": (self.headers.get("x-amz-checksum-mode") or "")
+            .strip().lower() == "enabled",
             "names": sorted({k.lower() for k in self.headers.keys()}),
             "sig": "none",
             "sig_id": None,
@@ -962,11 +990,21 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         noetag = opt_flag(opts, "noetag")
         nolm = opt_flag(opts, "nolm")
 
-        real_etag = self.server.etags.get(fs_path, fh.fileno(), st)
         multipart = opt_int(opts, "multipart")
-        if multipart and multipart > 0:
+        if multipart is not None and multipart <= 0:
+            multipart = None
+        if opts.get("etag") == "opaque":
+            real_etag = '"0x8D%s"' % hashlib.md5(("%s:%d:%d" % (
+                self.req_path, size, st.st_mtime_ns)).encode()).hexdigest()[:13].upper()
+        elif opts.get("etag") == "fake" or opts.get("sse") in ("kms", "c"):
+            real_etag = '"%s%s"' % (
+                hashlib.md5(("fake:%s:%d" % (self.req_path, size)).encode()).hexdigest(),
+                "-%d" % part_count(size, multipart) if multipart else "")
+        elif multipart:
             real_etag = self.server.etags.digest(fh.fileno(), st,
                                                  ("multipart", multipart))
+        else:
+            real_etag = self.server.etags.get(fs_path, fh.fileno(), st)
         etag = None if noetag else real_etag
         mtime = st.st_mtime
         lm = None if nolm else email.utils.formatdate(mtime, usegmt=True)
@@ -988,10 +1026,7 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
                    self.server.etags.digest(fh.fileno(), st, "sha256"))
             base.append(("x-amz-checksum-sha256",
                          base64.b64encode(raw).decode()))
-        if opt_flag(opts, "googhash"):
-            raw = self.server.etags.digest(fh.fileno(), st, "md5")
-            base.append(("x-goog-hash", "crc32c=AAAAAA==,md5=" +
-                         base64.b64encode(raw).decode()))
+        base.extend(self._object_headers(fh, st))
         ranges_honoured = not norange and not nolength
         if ranges_honoured and not no_ar_header:
             base.append(("Accept-Ranges", "bytes"))
@@ -1031,7 +1066,9 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             return
 
         if nolength:
-            self._serve_unknown_length(fh, size, base)
+            self._serve_unknown_length(fh, size, base + [
+                h for h in self._whole_headers(fh, st)
+                if h[0].lower() not in {b[0].lower() for b in base}])
             return
 
         after = opt_int(opts, "ignorerangeafter")
@@ -1056,6 +1093,10 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
                 and (code == 200 or self.is_head):
             raw = self.server.etags.digest(fh.fileno(), st, "md5")
             headers.append(("Content-MD5", base64.b64encode(raw).decode()))
+        if self.is_head or (first == 0 and last == size - 1):
+            have = {h[0].lower() for h in headers}
+            headers.extend(h for h in self._whole_headers(fh, st)
+                           if h[0].lower() not in have)
         if opt_flag(opts, "hugelen"):
             headers = [h for h in headers if h[0] != "Content-Length"]
             headers.append(("Content-Length", "99999999999999999999"))
@@ -1108,6 +1149,73 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+    def _object_headers(self, fh, st):
+        """Headers about the whole object that go on every answer for it
+        (200, 206, 412, 416): x-goog-hash, x-ms-blob-content-md5, sse=."""
+        opts = self.opts
+        digest = self.server.etags.digest
+        fd = fh.fileno()
+        b64 = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+        out = []
+        goog = opts.get("googhash", "")
+        if goog.lower() == "crc32c" or opt_flag(opts, "googhash"):
+            bad = opt_flag(opts, "googhashbad")
+            crc = digest(fd, st, ("bad", "crc32c") if bad else "crc32c")
+            out.append(("x-goog-hash", "crc32c=" + b64(crc)))
+            if goog.lower() == "crc32c":
+                out.append(("x-goog-component-count", "3"))
+            else:
+                md5 = digest(fd, st, ("bad", "md5") if bad else "md5")
+                out.append(("x-goog-hash", "md5=" + b64(md5)))
+        az = opts.get("azmd5")
+        if az and opt_flag(opts, "azmd5"):
+            md5 = digest(fd, st, ("bad", "md5") if az == "bad" else "md5")
+            out.append(("x-ms-blob-content-md5", b64(md5)))
+        sse = opts.get("sse")
+        if sse == "kms":
+            out += [("x-amz-server-side-encryption", "aws:kms"),
+                    ("x-amz-server-side-encryption-aws-kms-key-id",
+                     "arn:aws:kms:us-east-1:111122223333:key/test")]
+        elif sse == "c":
+            out.append(("x-amz-server-side-encryption-customer-algorithm",
+                        "AES256"))
+        return out
+
+    def _whole_headers(self, fh, st):
+        """Headers only for HEAD and answers with the whole object:
+        amzsum= (when the request asked, x-amz-checksum-mode: ENABLED)
+        and azmd5='s Content-MD5."""
+        opts = self.opts
+        digest = self.server.etags.digest
+        fd = fh.fileno()
+        b64 = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+        out = []
+        algs = [a.strip().lower() for a in opts.get("amzsum", "").split(",")]
+        algs = [a for a in AMZ_ALGS if a in algs]
+        if algs and self.rec["checksum_mode"]:
+            part = opt_int(opts, "multipart")
+            if part is None or part <= 0:
+                part = opt_int(opts, "parts")
+            composite = opts.get("amzsumtype", "").lower() == "composite" \
+                and part is not None and part > 0
+            bad = opt_flag(opts, "amzsumbad")
+            any_composite = False
+            for alg in algs:
+                if composite and alg != "crc64nvme":
+                    raw, n = digest(fd, st, ("composite", alg, part, bad))
+                    value = "%s-%d" % (b64(raw), n)
+                    any_composite = True
+                else:
+                    value = b64(digest(fd, st, ("bad", alg) if bad else alg))
+                out.append(("x-amz-checksum-" + alg, value))
+            out.append(("x-amz-checksum-type",
+                        "COMPOSITE" if any_composite else "FULL_OBJECT"))
+        az = opts.get("azmd5")
+        if az and opt_flag(opts, "azmd5"):
+            md5 = digest(fd, st, ("bad", "md5") if az == "bad" else "md5")
+            out.append(("Content-MD5", b64(md5)))
+        return out
 
     def _send_flipped(self, fh, first, count, flip):
         """Send count bytes from first, byte flip XORed with 1."""
