@@ -8,8 +8,11 @@ slowfirst, dropafter, delay, nohead, norange, noranges_header, nolength,
 noetag, nolm, status). rate=R paces each answer to R bytes/s (an object
 store's per-connection cap); totalrate=R makes all answers with the same R
 share one link of R bytes/s, however many connections. With --sign-key it
-answers only presigned URLs, like a bucket:
-see signing.py.
+answers only presigned URLs, like a bucket: see signing.py. A valid
+S3-style one sent with an x-amz-* header that its X-Amz-SignedHeaders
+does not list gets S3's 403 AccessDenied "There were headers present in
+the request which were not signed" (logged as "sig": "headersnotsigned",
+"headers_not_signed": the header names).
 
 FAULTS, also per request from the query (seed=N makes random ones
 replayable: the same seed and request number give the same draw):
@@ -36,16 +39,52 @@ INTEGRITY, per request:
   multipart=P     an S3 multipart ETag "HEX-N" for parts of P bytes (HEX:
                   the MD5 of the parts' binary MD5s; N = ceil(size / P));
                   it is also what If-Match compares against
+  parts=P         the part size of amzsumtype=composite, ETag unchanged
+  etag=fake       the ETag is 32 hex digits that are not the file's MD5
+                  (with multipart=P: "HEX-N", N the true part count);
+                  etag=opaque: one like Azure's "0x8D0123456789ABC";
+                  either is also what If-Match compares against
+  sse=kms         x-amz-server-side-encryption: aws:kms and its key id,
+                  and a fake ETag as etag=fake; sse=c: x-amz-server-side-
+                  encryption-customer-algorithm: AES256, likewise
   flip=OFF        every GET body that covers byte OFF sends it XORed with
                   1 (headers still describe the true file); with
                   flipfirst=1 only the first such answer for the URL
                   (flipfirst does not apply with nolength)
   amzsha256=1     x-amz-checksum-sha256: base64 of the file's SHA-256
-                  (amzsha256=bad: of b"wrong")
-  googhash=1      x-goog-hash: crc32c=AAAAAA==,md5=<base64 MD5> (the
-                  crc32c is a fixed dummy)
+                  (amzsha256=bad: of b"wrong"), on every answer
+  amzsum=A[,A..]  like S3, only when the request has x-amz-checksum-mode:
+                  ENABLED and only on HEAD and answers with the whole
+                  object: x-amz-checksum-A (A: crc32, crc32c, crc64nvme,
+                  sha1, sha256): base64 of the file's A (CRCs big-endian),
+                  and x-amz-checksum-type: FULL_OBJECT
+  amzsumtype=composite      with multipart=P or parts=P: each value is
+                  base64 of A(the parts' raw A values, concatenated) "-N",
+                  and the type COMPOSITE (crc64nvme stays full-object)
+  amzsumbad=1     every amzsum= value is of wrong data: the file with its
+                  first byte XORed with 1
+  googhash=1      x-goog-hash: crc32c=<base64 CRC-32C> and x-goog-hash:
+                  md5=<base64 MD5>, two lines, on every answer (206 too)
+  googhash=crc32c x-goog-hash: crc32c=... alone, with x-goog-component-
+                  count: 3 (a composite object: no MD5)
+  googhashbad=1   the x-goog-hash values are of wrong data (as amzsumbad)
+  azmd5=1         x-ms-blob-content-md5 (base64 MD5 of the whole file) on
+                  every answer, 206 too, and Content-MD5 with the same on
+                  HEAD and answers with the whole file (azmd5=bad: of
+                  wrong data, as amzsumbad)
   contentmd5=1    Content-MD5 (base64 MD5 of the file) on HEAD and on 200
                   answers with the whole file
+  store=KIND      headers of that kind of server on every answer, errors
+                  too: s3 (Server: AmazonS3, x-amz-request-id, x-amz-id-2),
+                  gcs (Server: UploadServer, x-goog-generation,
+                  x-goog-metageneration, x-goog-stored-content-length),
+                  azure (Server: Windows-Azure-Blob/1.0 ..., x-ms-request-id,
+                  x-ms-version, x-ms-blob-type), r2 (Server: cloudflare,
+                  cf-ray); without it no x-amz-/x-goog-/x-ms- header is
+                  sent unless a switch above asks (or nohead=403)
+Every request's log line has "checksum_mode": whether it carried
+x-amz-checksum-mode: ENABLED. CRC-32C and CRC-64/NVME come from crcmod
+(Debian's python3-crcmod; a slow pure Python fallback without it).
 
 AUTHENTICATION, per request:
   auth=basic      answer 401 unless the request has HTTP Basic auth with
@@ -65,7 +104,7 @@ client talks to an HTTP proxy) is served like any other and logged with
 
 Every finished request is appended as one JSON object per line to --log.
 
-Standard library only.
+Standard library only, and crcmod.
 """
 
 import argparse
@@ -90,10 +129,27 @@ import threading
 import time
 import traceback
 import urllib.parse
+import uuid
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import signing  # noqa: E402  (tests/lib/signing.py)
 import sigv4  # noqa: E402  (tests/lib/sigv4.py)
+
+try:
+    import crcmod
+except ImportError:
+    # The suite may run under a python3 other than Debian's (pyenv's, say):
+    # borrow Debian's python3-crcmod; its C extension loads when the
+    # versions agree, else crcmod falls back to its own pure Python.
+    _DEB = "/usr/lib/python3/dist-packages"
+    sys.path.append(_DEB)
+    try:
+        import crcmod
+    except ImportError:
+        crcmod = None
+    finally:
+        sys.path.remove(_DEB)
 
 FAULT_CHUNK = 64 << 10       # drop decisions are made per 64 KiB
 HASH_CHUNK = 1 << 20          # 1 MiB reads while computing the MD5 ETag
@@ -105,11 +161,90 @@ DISCONNECT_ERRORS = (BrokenPipeError, ConnectionResetError,
                      ConnectionAbortedError, TimeoutError)
 NOHEAD_CODES = (403, 405, 501)
 
+STORE_SERVERS = {"s3": "AmazonS3", "gcs": "UploadServer",
+                 "azure": "Windows-Azure-Blob/1.0 Microsoft-HTTPAPI/2.0",
+                 "r2": "cloudflare"}
+
 RANGE_RE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 
 
 class ClientGone(Exception):
     """The peer closed the connection while we were answering."""
+
+
+# --------------------------------------------------------------------------
+# Checksums: CRC-32 (zlib's), CRC-32C and CRC-64/NVME, with a running value
+# (fn(data, previous) continues fn's result), as S3 and GCS announce them
+# --------------------------------------------------------------------------
+
+def _table_crc(poly_reflected, width):
+    """A reflected CRC with init = xorout = all ones, table driven, for
+    when crcmod is missing (slow: about 10 s per 64 MiB)."""
+    mask = (1 << width) - 1
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ poly_reflected if c & 1 else c >> 1
+        table.append(c)
+
+    def fn(data, crc=0):
+        crc ^= mask
+        for b in data:
+            crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+        return crc ^ mask
+    return fn
+
+
+if crcmod is not None:
+    crc32c = crcmod.mkCrcFun(0x1EDC6F41 | (1 << 32), initCrc=0, rev=True,
+                             xorOut=0xFFFFFFFF)
+    crc64nvme = crcmod.mkCrcFun(0xAD93D23594C93659 | (1 << 64), initCrc=0,
+                                rev=True, xorOut=0xFFFFFFFFFFFFFFFF)
+    CRC_FAST = sys.modules["crcmod.crcmod"]._usingExtension
+else:
+    crc32c = _table_crc(0x82F63B78, 32)
+    crc64nvme = _table_crc(0x9A6C9329AC4BC9B5, 64)
+    CRC_FAST = False
+assert crc32c(b"123456789") == 0xE3069283
+assert crc32c(b"56789", crc32c(b"1234")) == 0xE3069283
+assert crc64nvme(b"123456789") == 0xAE8B14860A799888
+assert crc64nvme(b"56789", crc64nvme(b"1234")) == 0xAE8B14860A799888
+assert zlib.crc32(b"123456789") == 0xCBF43926
+
+CRCS = {"crc32": (zlib.crc32, 4), "crc32c": (crc32c, 4),
+        "crc64nvme": (crc64nvme, 8)}
+AMZ_ALGS = ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
+
+
+class Hasher:
+    """hashlib's interface for the CRCs too; digest() is raw bytes, a
+    CRC's big-endian."""
+
+    def __init__(self, alg):
+        self.crc = None
+        if alg in CRCS:
+            self.fn, self.width = CRCS[alg]
+            self.crc = 0
+        else:
+            self.h = hashlib.new(alg)
+
+    def update(self, data):
+        if self.crc is None:
+            self.h.update(data)
+        else:
+            self.crc = self.fn(data, self.crc)
+
+    def digest(self):
+        if self.crc is None:
+            return self.h.digest()
+        return self.crc.to_bytes(self.width, "big")
+
+
+def part_count(size, part):
+    """How many parts of `part` bytes (the last shorter) make size; an
+    empty file is one empty part."""
+    return max(1, -(-size // part))
 
 
 # --------------------------------------------------------------------------
@@ -197,45 +332,65 @@ class EtagCache:
                 busy.release()
 
     def digest(self, fd, st, kind):
-        """kind: "md5", "sha256" (raw bytes) or ("multipart", P) (the
-        ETag text); cached per file version."""
+        """kind, cached per file version:
+          ALG                  raw digest of the file (ALG: "md5", "sha1",
+                               "sha256", "crc32", "crc32c", "crc64nvme";
+                               a CRC as big-endian bytes)
+          ("bad", ALG)         the same of wrong data: the file with its
+                               first byte XORed with 1 (b"\\x01" if empty)
+          ("multipart", P)     the S3 multipart ETag text for parts of P
+          ("composite", ALG, P, BAD)   (raw ALG of the concatenated raw
+                               ALG values of the parts of P bytes, N);
+                               with BAD, of the wrong data"""
         key = (self.key_of(st), kind)
         with self._lock:
             hit = self._extra.get(key)
         if hit is not None:
             return hit
-        if kind in ("md5", "sha256"):
-            h = hashlib.new(kind)
-            off = 0
-            while True:
-                block = os.pread(fd, HASH_CHUNK, off)
-                if not block:
-                    break
-                h.update(block)
-                off += len(block)
-            value = h.digest()
+        if isinstance(kind, str):
+            value = self._parts(fd, st.st_size, kind, None, False)[0]
+        elif kind[0] == "bad":
+            value = self._parts(fd, st.st_size, kind[1], None, True)[0]
+        elif kind[0] == "multipart":
+            parts = self._parts(fd, st.st_size, "md5", kind[1], False)
+            value = '"%s-%d"' % (hashlib.md5(b"".join(parts)).hexdigest(),
+                                 len(parts))
         else:
-            part = kind[1]
-            outer = hashlib.md5()
-            off = n = 0
-            while off < st.st_size or n == 0:
-                h = hashlib.md5()
-                left = min(part, st.st_size - off)
-                while left > 0:
-                    block = os.pread(fd, min(HASH_CHUNK, left), off)
-                    if not block:
-                        break
-                    h.update(block)
-                    off += len(block)
-                    left -= len(block)
-                outer.update(h.digest())
-                n += 1
-                if st.st_size == 0:
-                    break
-            value = '"%s-%d"' % (outer.hexdigest(), n)
+            _, alg, part, bad = kind
+            parts = self._parts(fd, st.st_size, alg, part, bad)
+            outer = Hasher(alg)
+            outer.update(b"".join(parts))
+            value = (outer.digest(), len(parts))
         with self._lock:
             self._extra[key] = value
         return value
+
+    @staticmethod
+    def _parts(fd, size, alg, part, bad):
+        """[raw ALG of each part of `part` bytes] (part None: the whole
+        file), read in 1 MiB pieces; bad: of the file with its first byte
+        XORed with 1."""
+        part = part or max(size, 1)
+        out = []
+        off = 0
+        while off < size or not out:
+            h = Hasher(alg)
+            left = min(part, size - off)
+            if bad and size == 0:
+                h.update(b"\x01")
+            while left > 0:
+                block = os.pread(fd, min(HASH_CHUNK, left), off)
+                if not block:
+                    break
+                if bad and off == 0:
+                    block = bytes([block[0] ^ 1]) + block[1:]
+                h.update(block)
+                off += len(block)
+                left -= len(block)
+            out.append(h.digest())
+            if left > 0:
+                break  # the file shrank under us
+        return out
 
     @staticmethod
     def _md5_fd(fd, size):
@@ -465,7 +620,8 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
     server_version = "haul-test-origin/1.0"
 
     def version_string(self):
-        return self.server_version
+        store = getattr(self, "opts", {}).get("store")
+        return STORE_SERVERS.get(store, self.server_version)
 
     # ---- connection level ------------------------------------------------
 
@@ -484,6 +640,8 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
 
     def parse_request(self):
         self._t_start = time.monotonic()
+        self.opts = {}  # no switches of the last request on the connection
+        self.obj_st = None
         return super().parse_request()
 
     def __getattr__(self, name):
@@ -536,6 +694,8 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             "auth_scheme": None,
             "auth_user": None,
             "amz_token": self.headers.get("x-amz-security-token") is not None,
+            "checksum_mode": (self.headers.get("x-amz-checksum-mode") or "")
+            .strip().lower() == "enabled",
             "names": sorted({k.lower() for k in self.headers.keys()}),
             "sig": "none",
             "sig_id": None,
@@ -570,11 +730,42 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             time.sleep(delay)
         self.rec["status"] = code
         self.send_response(code)
+        have = {name.lower() for name, _ in headers}
+        headers = list(headers) + [h for h in self._store_headers()
+                                   if h[0].lower() not in have]
         for name, value in headers:
             self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
+
+    def _store_headers(self):
+        """store=: the headers that tell which kind of server answers (its
+        Server header comes from version_string)."""
+        store = self.opts.get("store")
+        if store == "s3":
+            return [("x-amz-request-id", os.urandom(8).hex().upper()),
+                    ("x-amz-id-2", base64.b64encode(os.urandom(54)).decode())]
+        if store == "gcs":
+            st = self.obj_st
+            if st is None:
+                path = self._resolve(self.req_path)
+                try:
+                    st = os.stat(path) if path else None
+                except OSError:
+                    st = None
+            gen = str(st.st_mtime_ns // 1000) if st else "1700000000000000"
+            out = [("x-goog-generation", gen), ("x-goog-metageneration", "1")]
+            if st is not None:
+                out.append(("x-goog-stored-content-length", str(st.st_size)))
+            return out
+        if store == "azure":
+            return [("x-ms-request-id", str(uuid.uuid4())),
+                    ("x-ms-version", "2021-08-06"),
+                    ("x-ms-blob-type", "BlockBlob")]
+        if store == "r2":
+            return [("cf-ray", os.urandom(8).hex() + "-AMS")]
+        return []
 
     def _send_bytes(self, data):
         if self.is_head or not data:
@@ -608,7 +799,20 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
                                                   self.req_path, self.req_query)
         self.rec["sig"], self.rec["sig_id"] = verdict, sig_id
         self.rec["expires_at"] = deadline
-        if verdict == "valid" or (verdict == "none" and self.server.sign_optional):
+        if verdict == "valid":
+            unsigned = self._headers_not_signed()
+            if not unsigned:
+                return True
+            self.rec["sig"] = "headersnotsigned"
+            self.rec["headers_not_signed"] = unsigned
+            self._simple(403, (
+                '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied'
+                "</Code><Message>There were headers present in the request which "
+                "were not signed</Message><HeadersNotSigned>%s</HeadersNotSigned>"
+                "<RequestId>HAULTEST0000</RequestId><HostId>haul-test</HostId>"
+                "</Error>" % ", ".join(unsigned)).encode())
+            return False
+        if verdict == "none" and self.server.sign_optional:
             return True
         if verdict == "expired":
             if "se=" in self.req_query:
@@ -625,6 +829,16 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
                    b"</Message></Error>"
         self._simple(403, body)
         return False
+
+    def _headers_not_signed(self):
+        """The request's x-amz-* headers that an S3-style presigned URL
+        does not list in X-Amz-SignedHeaders (sorted, lowercase)."""
+        q = dict(urllib.parse.parse_qsl(self.req_query, keep_blank_values=True))
+        if "X-Amz-Signature" not in q:
+            return []
+        signed = set(q.get("X-Amz-SignedHeaders", "host").lower().split(";"))
+        return sorted({k.lower() for k in self.headers.keys()
+                       if k.lower().startswith("x-amz-")} - signed)
 
     # ---- fault modes (see FAULTS in the module comment) -------------------
 
@@ -749,6 +963,7 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             if not stat.S_ISREG(st.st_mode):
                 self._simple(404, NOT_FOUND_BODY)
                 return
+            self.obj_st = st
             self._serve_file(fh, st, fs_path)
 
     def _resolve(self, decoded):
@@ -775,11 +990,21 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         noetag = opt_flag(opts, "noetag")
         nolm = opt_flag(opts, "nolm")
 
-        real_etag = self.server.etags.get(fs_path, fh.fileno(), st)
         multipart = opt_int(opts, "multipart")
-        if multipart and multipart > 0:
+        if multipart is not None and multipart <= 0:
+            multipart = None
+        if opts.get("etag") == "opaque":
+            real_etag = '"0x8D%s"' % hashlib.md5(("%s:%d:%d" % (
+                self.req_path, size, st.st_mtime_ns)).encode()).hexdigest()[:13].upper()
+        elif opts.get("etag") == "fake" or opts.get("sse") in ("kms", "c"):
+            real_etag = '"%s%s"' % (
+                hashlib.md5(("fake:%s:%d" % (self.req_path, size)).encode()).hexdigest(),
+                "-%d" % part_count(size, multipart) if multipart else "")
+        elif multipart:
             real_etag = self.server.etags.digest(fh.fileno(), st,
                                                  ("multipart", multipart))
+        else:
+            real_etag = self.server.etags.get(fs_path, fh.fileno(), st)
         etag = None if noetag else real_etag
         mtime = st.st_mtime
         lm = None if nolm else email.utils.formatdate(mtime, usegmt=True)
@@ -801,10 +1026,7 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
                    self.server.etags.digest(fh.fileno(), st, "sha256"))
             base.append(("x-amz-checksum-sha256",
                          base64.b64encode(raw).decode()))
-        if opt_flag(opts, "googhash"):
-            raw = self.server.etags.digest(fh.fileno(), st, "md5")
-            base.append(("x-goog-hash", "crc32c=AAAAAA==,md5=" +
-                         base64.b64encode(raw).decode()))
+        base.extend(self._object_headers(fh, st))
         ranges_honoured = not norange and not nolength
         if ranges_honoured and not no_ar_header:
             base.append(("Accept-Ranges", "bytes"))
@@ -844,7 +1066,9 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             return
 
         if nolength:
-            self._serve_unknown_length(fh, size, base)
+            self._serve_unknown_length(fh, size, base + [
+                h for h in self._whole_headers(fh, st)
+                if h[0].lower() not in {b[0].lower() for b in base}])
             return
 
         after = opt_int(opts, "ignorerangeafter")
@@ -869,6 +1093,10 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
                 and (code == 200 or self.is_head):
             raw = self.server.etags.digest(fh.fileno(), st, "md5")
             headers.append(("Content-MD5", base64.b64encode(raw).decode()))
+        if self.is_head or (first == 0 and last == size - 1):
+            have = {h[0].lower() for h in headers}
+            headers.extend(h for h in self._whole_headers(fh, st)
+                           if h[0].lower() not in have)
         if opt_flag(opts, "hugelen"):
             headers = [h for h in headers if h[0] != "Content-Length"]
             headers.append(("Content-Length", "99999999999999999999"))
@@ -921,6 +1149,73 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+    def _object_headers(self, fh, st):
+        """Headers about the whole object that go on every answer for it
+        (200, 206, 412, 416): x-goog-hash, x-ms-blob-content-md5, sse=."""
+        opts = self.opts
+        digest = self.server.etags.digest
+        fd = fh.fileno()
+        b64 = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+        out = []
+        goog = opts.get("googhash", "")
+        if goog.lower() == "crc32c" or opt_flag(opts, "googhash"):
+            bad = opt_flag(opts, "googhashbad")
+            crc = digest(fd, st, ("bad", "crc32c") if bad else "crc32c")
+            out.append(("x-goog-hash", "crc32c=" + b64(crc)))
+            if goog.lower() == "crc32c":
+                out.append(("x-goog-component-count", "3"))
+            else:
+                md5 = digest(fd, st, ("bad", "md5") if bad else "md5")
+                out.append(("x-goog-hash", "md5=" + b64(md5)))
+        az = opts.get("azmd5")
+        if az and opt_flag(opts, "azmd5"):
+            md5 = digest(fd, st, ("bad", "md5") if az == "bad" else "md5")
+            out.append(("x-ms-blob-content-md5", b64(md5)))
+        sse = opts.get("sse")
+        if sse == "kms":
+            out += [("x-amz-server-side-encryption", "aws:kms"),
+                    ("x-amz-server-side-encryption-aws-kms-key-id",
+                     "arn:aws:kms:us-east-1:111122223333:key/test")]
+        elif sse == "c":
+            out.append(("x-amz-server-side-encryption-customer-algorithm",
+                        "AES256"))
+        return out
+
+    def _whole_headers(self, fh, st):
+        """Headers only for HEAD and answers with the whole object:
+        amzsum= (when the request asked, x-amz-checksum-mode: ENABLED)
+        and azmd5='s Content-MD5."""
+        opts = self.opts
+        digest = self.server.etags.digest
+        fd = fh.fileno()
+        b64 = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+        out = []
+        algs = [a.strip().lower() for a in opts.get("amzsum", "").split(",")]
+        algs = [a for a in AMZ_ALGS if a in algs]
+        if algs and self.rec["checksum_mode"]:
+            part = opt_int(opts, "multipart")
+            if part is None or part <= 0:
+                part = opt_int(opts, "parts")
+            composite = opts.get("amzsumtype", "").lower() == "composite" \
+                and part is not None and part > 0
+            bad = opt_flag(opts, "amzsumbad")
+            any_composite = False
+            for alg in algs:
+                if composite and alg != "crc64nvme":
+                    raw, n = digest(fd, st, ("composite", alg, part, bad))
+                    value = "%s-%d" % (b64(raw), n)
+                    any_composite = True
+                else:
+                    value = b64(digest(fd, st, ("bad", alg) if bad else alg))
+                out.append(("x-amz-checksum-" + alg, value))
+            out.append(("x-amz-checksum-type",
+                        "COMPOSITE" if any_composite else "FULL_OBJECT"))
+        az = opts.get("azmd5")
+        if az and opt_flag(opts, "azmd5"):
+            md5 = digest(fd, st, ("bad", "md5") if az == "bad" else "md5")
+            out.append(("Content-MD5", b64(md5)))
+        return out
 
     def _send_flipped(self, fh, first, count, flip):
         """Send count bytes from first, byte flip XORed with 1."""

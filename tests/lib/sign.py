@@ -5,9 +5,11 @@ result API; usable as haul's --refresh-cmd).
   sign.py --key KEY --base URL --path /f.bin --ttl S [--style s3|azure|opaque]
           [--query 'rate=N'] [--format url|json|sutro] [--size N]
           [--count-file F] [--fail-first N] [--sleep S]
+          [--signed-headers 'host;x-amz-checksum-mode']
 
 --count-file counts invocations; --fail-first N fails the first N of them
-(exit 1); --sleep waits before printing. Standard library only.
+(exit 1); --sleep waits before printing; --signed-headers sets an S3
+URL's X-Amz-SignedHeaders (signed; default "host"). Standard library only.
 """
 
 import argparse
@@ -49,6 +51,7 @@ def main():
     ap.add_argument("--count-file")
     ap.add_argument("--fail-first", type=int, default=0)
     ap.add_argument("--sleep", type=float, default=0)
+    ap.add_argument("--signed-headers", default=None)
     a = ap.parse_args()
     n = bump(a.count_file) if a.count_file else 1
     if n <= a.fail_first:
@@ -56,13 +59,15 @@ def main():
         return 1
     if a.sleep:
         time.sleep(a.sleep)
-    get = signing.mint(a.key, a.base, a.path, a.ttl, "GET", a.style, a.query)
+    get = signing.mint(a.key, a.base, a.path, a.ttl, "GET", a.style, a.query,
+                       a.signed_headers)
     if a.format == "url":
         print(get)
     elif a.format == "json":
         print(json.dumps({"url": get}))
     else:
-        head = signing.mint(a.key, a.base, a.path, a.ttl, "HEAD", a.style, a.query)
+        head = signing.mint(a.key, a.base, a.path, a.ttl, "HEAD", a.style, a.query,
+                            a.signed_headers)
         print(json.dumps({"urls": {"get": get, "head": head},
                           "artifact": {"filename": os.path.basename(a.path),
                                        "size_bytes": a.size}}))

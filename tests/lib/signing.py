@@ -1,9 +1,12 @@
 """Presigned test URLs, shared by origin.py (which checks them), sign.py and
 mockapi.py (which mint them). Two styles, close to the real ones:
 
-S3 SigV4-like: X-Amz-Date=YYYYMMDDTHHMMSSZ, X-Amz-Expires=N and
-  X-Amz-Signature = hex HMAC-SHA256(key, METHOD \\n PATH \\n date \\n expires):
-  a URL signed for GET is refused for HEAD, as S3 does.
+S3 SigV4-like: X-Amz-Date=YYYYMMDDTHHMMSSZ, X-Amz-Expires=N,
+  X-Amz-SignedHeaders=H (";"-separated, lowercase; "host" by default) and
+  X-Amz-Signature = hex HMAC-SHA256(key, METHOD \\n PATH \\n date \\n expires)
+  (with \\n H appended when H is not "host", so H cannot be edited):
+  a URL signed for GET is refused for HEAD, as S3 does. The origin also
+  refuses a request with an x-amz-* header that H does not list.
 Azure-SAS-like: sv, sr=b, sp=r, se=YYYY-MM-DDTHH:MM:SSZ and
   sig = hex HMAC-SHA256(key, "r" \\n PATH \\n se): good for GET and HEAD.
 
@@ -35,9 +38,20 @@ def _iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
-def mint(key, base, path, ttl, method="GET", style="s3", extra=""):
+def _s3_parts(method, path, date, expires, signed_headers):
+    """What an S3-style signature MACs."""
+    parts = [method, path, date, expires]
+    if signed_headers != "host":
+        parts.append(signed_headers)
+    return parts
+
+
+def mint(key, base, path, ttl, method="GET", style="s3", extra="",
+         signed_headers=None):
     """A presigned URL for base + path, valid ttl seconds from now
-    (the issue time is floored to the second, like X-Amz-Date)."""
+    (the issue time is floored to the second, like X-Amz-Date).
+    signed_headers (S3 style): the X-Amz-SignedHeaders list, e.g.
+    "host;x-amz-checksum-mode"; None means "host"."""
     now = int(time.time())
     qpath = urllib.parse.quote(path)
     if style == "opaque":
@@ -49,11 +63,13 @@ def mint(key, base, path, ttl, method="GET", style="s3", extra=""):
              ("sig", _mac(key, "r", path, se))]
     else:
         d = _amz_date(now)
+        sh = (signed_headers or "host").lower()
         q = [("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
              ("X-Amz-Credential", "HAULTEST/20261122/auto/s3/aws4_request"),
              ("X-Amz-Date", d), ("X-Amz-Expires", str(ttl)),
-             ("X-Amz-SignedHeaders", "host"),
-             ("X-Amz-Signature", _mac(key, method, path, d, str(ttl)))]
+             ("X-Amz-SignedHeaders", sh),
+             ("X-Amz-Signature",
+              _mac(key, *_s3_parts(method, path, d, str(ttl), sh)))]
     query = urllib.parse.urlencode(q)
     if extra:
         query = extra + "&" + query
@@ -68,14 +84,15 @@ def check(key, method, path, query):
     if "X-Amz-Signature" in q:
         sig = q["X-Amz-Signature"]
         d, exp = q.get("X-Amz-Date", ""), q.get("X-Amz-Expires", "")
+        sh = q.get("X-Amz-SignedHeaders", "host")
         try:
             t = calendar.timegm(time.strptime(d, "%Y%m%dT%H%M%SZ"))
             deadline = t + int(exp)
         except (ValueError, OverflowError):
             return "bad", sig, None
-        if not hmac.compare_digest(sig, _mac(key, method, path, d, exp)):
+        if not hmac.compare_digest(sig, _mac(key, *_s3_parts(method, path, d, exp, sh))):
             other = "HEAD" if method == "GET" else "GET"
-            if hmac.compare_digest(sig, _mac(key, other, path, d, exp)):
+            if hmac.compare_digest(sig, _mac(key, *_s3_parts(other, path, d, exp, sh))):
                 return "wrongmethod", sig, deadline
             return "bad", sig, deadline
         return ("expired" if now > deadline else "valid"), sig, deadline
