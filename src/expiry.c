@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "expiry.h"
+#include "url.h"
 #include "num.h"
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
@@ -103,29 +104,6 @@ int expiry_parse_time(const char *s, int64_t *out)
 	return 0;
 }
 
-/* One query parameter, percent-decoded, malloced; NULL when absent. */
-static char *param(const char *query, const char *name)
-{
-	size_t nl = strlen(name);
-	const char *p = query;
-
-	while (p && *p) {
-		const char *amp = strchr(p, '&');
-		size_t len = amp ? (size_t)(amp - p) : strlen(p);
-
-		if (len > nl && p[nl] == '=' && strncasecmp(p, name, nl) == 0) {
-			int outlen = 0;
-			char *v = curl_easy_unescape(NULL, p + nl + 1, (int)(len - nl - 1), &outlen);
-			char *copy = v && (size_t)outlen == strlen(v) ? strdup(v) : NULL;
-
-			curl_free(v);
-			return copy;
-		}
-		p = amp ? amp + 1 : NULL;
-	}
-	return NULL;
-}
-
 /* A whole decimal number of seconds within int64. */
 static int seconds(const char *s, int64_t *out)
 {
@@ -141,7 +119,7 @@ static int seconds(const char *s, int64_t *out)
 static int dated(const char *q, const char *date_name, const char *exp_name, const char *style,
 		 struct url_expiry *e)
 {
-	char *date = param(q, date_name), *exp = param(q, exp_name);
+	char *date = url_query_param(q, date_name), *exp = url_query_param(q, exp_name);
 	int64_t t, n;
 	int found = 0;
 
@@ -161,7 +139,7 @@ static int dated(const char *q, const char *date_name, const char *exp_name, con
 static int cloudfront_policy(const char *q, struct url_expiry *e)
 {
 	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *pol = param(q, "Policy");
+	char *pol = url_query_param(q, "Policy");
 	unsigned char *raw;
 	size_t n = 0, bits = 0;
 	uint32_t acc = 0;
@@ -220,21 +198,21 @@ int expiry_from_url(const char *url, struct url_expiry *e)
 	if (dated(q, "X-Amz-Date", "X-Amz-Expires", "AWS SigV4", e) ||
 	    dated(q, "X-Goog-Date", "X-Goog-Expires", "GCS V4", e) || cloudfront_policy(q, e))
 		goto out;
-	if ((v = param(q, "se"))) {
+	if ((v = url_query_param(q, "se"))) {
 		if (!expiry_parse_time(v, &t)) {
 			e->known = 1;
 			e->deadline = t;
 			e->style = "Azure SAS";
 		}
 		free(v);
-		if (e->known && (v = param(q, "st"))) {
+		if (e->known && (v = url_query_param(q, "st"))) {
 			if (!expiry_parse_time(v, &t))
 				e->issued = t;
 			free(v);
 		}
 		goto out;
 	}
-	if ((v = param(q, "Expires"))) {
+	if ((v = url_query_param(q, "Expires"))) {
 		if (!seconds(v, &t)) {
 			e->known = 1;
 			e->deadline = t;

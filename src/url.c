@@ -146,3 +146,53 @@ char *url_redact(const char *url)
 	curl_url_cleanup(u);
 	return out;
 }
+
+char *url_query_param(const char *query, const char *name)
+{
+	size_t nl = strlen(name);
+	const char *p = query;
+
+	while (p && *p) {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+
+		if (len > nl && p[nl] == '=' && strncasecmp(p, name, nl) == 0) {
+			int outlen = 0;
+			char *v = curl_easy_unescape(NULL, p + nl + 1, (int)(len - nl - 1), &outlen);
+			/* A decoded NUL would cut the value short: refuse it. */
+			char *copy = v && (size_t)outlen == strlen(v) ? strdup(v) : NULL;
+
+			curl_free(v);
+			return copy;
+		}
+		p = amp ? amp + 1 : NULL;
+	}
+	return NULL;
+}
+
+int url_parts(const char *url, char **host, char **query)
+{
+	CURLU *u = url_parse(url);
+	char *h = NULL, *q = NULL;
+
+	*host = *query = NULL;
+	if (!u)
+		return -1;
+	curl_url_get(u, CURLUPART_HOST, &h, 0);
+	curl_url_get(u, CURLUPART_QUERY, &q, 0);
+	curl_url_cleanup(u);
+	*host = h ? strdup(h) : NULL;
+	*query = q ? strdup(q) : NULL;
+	curl_free(h);
+	curl_free(q);
+	if ((h && !*host) || (q && !*query)) {
+		free(*host);
+		free(*query);
+		*host = *query = NULL;
+		return -1;
+	}
+	for (char *c = *host; c && *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	return 0;
+}

@@ -38,4 +38,17 @@ int url_safe_name(const char *name);
  */
 char *url_redact(const char *url);
 
+/*
+ * The host name (lower case) and the raw query of url, each malloced or
+ * NULL when the URL has none. 0, or -1 when it does not parse or memory
+ * ran out (both NULL then).
+ */
+int url_parts(const char *url, char **host, char **query);
+
+/*
+ * One parameter of a raw query (names compared case-insensitively),
+ * percent-decoded and malloced; NULL when absent (or not decodable).
+ */
+char *url_query_param(const char *query, const char *name);
+
 #endif
