@@ -47,15 +47,66 @@ void blocks_release(struct blocks *bt)
 {
 	free(bt->b);
 	free(bt->dirty);
+	for (int k = 0; k < CRC_NKINDS; k++) {
+		free(bt->crc[k]);
+		bt->crc[k] = NULL;
+	}
+	free(bt->crc_ok);
 	bt->b = NULL;
 	bt->dirty = NULL;
+	bt->crc_ok = NULL;
 	bt->count = bt->ndirty = 0;
+}
+
+int blocks_track_crc(struct blocks *bt, enum crc_kind kind)
+{
+	if (!bt->count || bt->crc[kind])
+		return 0;
+	bt->crc[kind] = malloc(bt->count * sizeof(*bt->crc[kind]));
+	if (!bt->crc[kind])
+		return -1;
+	if (!bt->crc_ok && !(bt->crc_ok = calloc(bt->count, 1)))
+		return -1;
+	/* Blocks completed before a kind was tracked do not have it. */
+	memset(bt->crc_ok, 0, bt->count);
+	return 0;
+}
+
+/* A block is complete: keep its CRCs (from a bhash or a reading). */
+static void keep_crcs(struct blocks *bt, uint64_t idx, const uint64_t crc[CRC_NKINDS])
+{
+	if (!bt->crc_ok)
+		return;
+	for (int k = 0; k < CRC_NKINDS; k++)
+		if (bt->crc[k])
+			bt->crc[k][idx] = crc[k];
+	bt->crc_ok[idx] = 1;
+}
+
+int blocks_crc(const struct blocks *bt, enum crc_kind kind, uint64_t *out)
+{
+	uint64_t c = 0, shift;
+
+	if (!bt->crc[kind])
+		return -1;
+	shift = crc_shift(kind, bt->bsize);
+	for (uint64_t i = 0; i < bt->count; i++) {
+		if (!bt->crc_ok[i] || bt->b[i].done != blocks_len(bt, i))
+			return -1;
+		/* Every block but the last is bsize long. */
+		c = i + 1 < bt->count ? crc_combine_shifted(kind, c, shift, bt->crc[kind][i])
+				      : crc_combine(kind, c, bt->crc[kind][i], blocks_len(bt, i));
+	}
+	*out = c;
+	return 0;
 }
 
 void blocks_set(struct blocks *bt, uint64_t idx, uint32_t done, uint64_t digest)
 {
 	struct block *b = &bt->b[idx];
 
+	if (bt->crc_ok && done != b->done)
+		bt->crc_ok[idx] = 0; /* changed: a complete block's CRCs come after */
 	if (b->done == done && b->digest == digest)
 		return;
 	b->done = done;
@@ -125,9 +176,12 @@ int blocks_holes(const struct blocks *bt, struct range **out, size_t *n)
 	return 0;
 }
 
-/* Hash len bytes of the .part file at off into st. 0, 1 if short, -errno. */
-static int hash_file(XXH3_state_t *st, struct store *sto, uint64_t off, uint64_t len,
-		     unsigned char *buf)
+/*
+ * Hash len bytes of the .part file at off into st, and into crc[] the
+ * kinds bt tracks (crc may be NULL). 0, 1 if short, -errno.
+ */
+static int hash_file(XXH3_state_t *st, const struct blocks *bt, uint64_t *crc,
+		     struct store *sto, uint64_t off, uint64_t len, unsigned char *buf)
 {
 	while (len) {
 		size_t want = len < BLOCKS_READ_CHUNK ? (size_t)len : BLOCKS_READ_CHUNK;
@@ -138,6 +192,9 @@ static int hash_file(XXH3_state_t *st, struct store *sto, uint64_t off, uint64_t
 		if ((size_t)r < want)
 			return 1; /* the file is shorter than the table says */
 		XXH3_64bits_update(st, buf, want);
+		for (int k = 0; crc && k < CRC_NKINDS; k++)
+			if (bt->crc[k])
+				crc[k] = crc_update((enum crc_kind)k, crc[k], buf, want);
 		off += want;
 		len -= want;
 	}
@@ -159,10 +216,12 @@ int blocks_verify(struct blocks *bt, struct store *sto, uint64_t *bad)
 		struct block *b = &bt->b[i];
 		int r;
 
+		uint64_t crc[CRC_NKINDS] = { 0 };
+
 		if (!b->done)
 			continue;
 		XXH3_64bits_reset(st);
-		r = hash_file(st, sto, blocks_start(bt, i), b->done, buf);
+		r = hash_file(st, bt, crc, sto, blocks_start(bt, i), b->done, buf);
 		if (r < 0) {
 			ret = r;
 			goto out;
@@ -170,6 +229,8 @@ int blocks_verify(struct blocks *bt, struct store *sto, uint64_t *bad)
 		if (r > 0 || XXH3_64bits_digest(st) != b->digest) {
 			blocks_set(bt, i, 0, 0);
 			(*bad)++;
+		} else if (b->done == blocks_len(bt, i)) {
+			keep_crcs(bt, i, crc); /* read anyway: the object's CRC needs them */
 		}
 	}
 out:
@@ -186,7 +247,7 @@ int blocks_check(const struct blocks *bt, struct store *sto, uint64_t idx)
 
 	if (st && buf) {
 		XXH3_64bits_reset(st);
-		r = hash_file(st, sto, blocks_start(bt, idx), bt->b[idx].done, buf);
+		r = hash_file(st, bt, NULL, sto, blocks_start(bt, idx), bt->b[idx].done, buf);
 		if (!r && XXH3_64bits_digest(st) != bt->b[idx].digest)
 			r = 1;
 	}
@@ -223,12 +284,13 @@ int bhash_seek(struct bhash *h, const struct blocks *bt, struct store *sto, uint
 		return 0;
 	h->at = UINT64_MAX;
 	XXH3_64bits_reset(h->st);
+	memset(h->crc, 0, sizeof(h->crc));
 	start = pos - pos % bt->bsize;
 	if (start < pos) {
 		buf = malloc(BLOCKS_READ_CHUNK);
 		if (!buf)
 			return -ENOMEM;
-		r = hash_file(h->st, sto, start, pos - start, buf);
+		r = hash_file(h->st, bt, h->crc, sto, start, pos - start, buf);
 		free(buf);
 		if (r)
 			return r < 0 ? r : -EIO;
@@ -247,12 +309,18 @@ void bhash_feed(struct bhash *h, struct blocks *bt, const void *buf, size_t n)
 		size_t take = bend - h->at < n ? (size_t)(bend - h->at) : n;
 
 		XXH3_64bits_update(h->st, p, take);
+		if (bt->crc_ok)
+			for (int k = 0; k < CRC_NKINDS; k++)
+				if (bt->crc[k])
+					h->crc[k] = crc_update((enum crc_kind)k, h->crc[k], p, take);
 		h->at += take;
 		p += take;
 		n -= take;
 		if (h->at == bend) {
 			blocks_set(bt, idx, blocks_len(bt, idx), XXH3_64bits_digest(h->st));
+			keep_crcs(bt, idx, h->crc);
 			XXH3_64bits_reset(h->st);
+			memset(h->crc, 0, sizeof(h->crc));
 		}
 	}
 }

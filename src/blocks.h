@@ -8,6 +8,11 @@
  * The transfer loop fills the table as bytes arrive (struct bhash, one per
  * connection), the journal persists it, and resume verification re-reads the
  * .part file against it.
+ *
+ * Optionally the table also holds each complete block's CRCs (the kinds an
+ * object store announced), computed in the same places, so the whole
+ * object's CRC is their combination (blocks_crc) without reading it back.
+ * They are not journaled: resume recomputes them as it verifies.
  */
 #ifndef HAUL_BLOCKS_H
 #define HAUL_BLOCKS_H
@@ -17,6 +22,7 @@
 
 #include <xxhash.h>
 
+#include "crc.h"
 #include "plan.h"
 #include "store.h"
 
@@ -37,6 +43,8 @@ struct blocks {
 	struct block *b;    /* owned, count entries */
 	uint64_t *dirty;    /* owned: indexes of dirty blocks, ndirty of them */
 	uint64_t ndirty;
+	uint64_t *crc[CRC_NKINDS]; /* owned or NULL: each complete block's CRC... */
+	unsigned char *crc_ok;     /* owned or NULL: ...where this is 1 */
 };
 
 /* The block size haul uses for an object: 1 MiB, doubled while there would
@@ -61,6 +69,18 @@ static inline uint32_t blocks_len(const struct blocks *bt, uint64_t idx)
 
 /* Set a block's state, remembering it for the next journal record. */
 void blocks_set(struct blocks *bt, uint64_t idx, uint32_t done, uint64_t digest);
+
+/*
+ * Keep kind's CRC of every block completed from now on (and of those
+ * blocks_verify checks). 0, or -1 when out of memory.
+ */
+int blocks_track_crc(struct blocks *bt, enum crc_kind kind);
+
+/*
+ * The whole object's CRC of kind, combined from its blocks' (0), or -1
+ * when a block is incomplete or its CRC was not kept.
+ */
+int blocks_crc(const struct blocks *bt, enum crc_kind kind, uint64_t *out);
 
 /* Forget which blocks are dirty (after a journal record was written). */
 void blocks_clean(struct blocks *bt);
@@ -99,6 +119,7 @@ int blocks_check(const struct blocks *bt, struct store *st, uint64_t idx);
 struct bhash {
 	XXH3_state_t *st; /* owned */
 	uint64_t at;      /* offset of the next byte to hash; UINT64_MAX: none */
+	uint64_t crc[CRC_NKINDS]; /* the block's CRCs so far (kinds bt tracks) */
 };
 
 int bhash_init(struct bhash *h);

@@ -26,6 +26,7 @@
 #include "store.h"
 #include "stream.h"
 #include "syncer.h"
+#include "trust.h"
 #include "url.h"
 
 /* Tries to get a fresh URL before giving up, and the first pause between. */
@@ -53,7 +54,7 @@ struct ctl {
 	struct stream out;           /* -o -: the window to standard output */
 	int streaming;               /* -o -: no file, no journal; out instead */
 	int checks_set;              /* v has its checks */
-	const char *unverifiable;    /* static: why the ETag cannot be checked */
+	struct trust_plan tplan;     /* the store's claims to check (not with --no-verify) */
 	int keep_part;               /* failed a check: keep FILE.part */
 	int journaling;              /* FILE.haul is open and kept up to date */
 	int created;                 /* this run created FILE.part */
@@ -358,6 +359,37 @@ static void remove_state(struct ctl *c)
 	store_fsync_dir(c->jpath);
 }
 
+/* Does a check ask for this CRC? (--checksum, or a claim to check.) */
+static int crc_wanted(const struct ctl *c, enum digest_alg alg)
+{
+	const struct expect *sums = c->d->checksums ? c->d->checksums : c->o->checksums;
+	unsigned nsums = c->d->checksums ? c->d->nchecksums : c->o->nchecksums;
+
+	for (unsigned i = 0; i < nsums; i++)
+		if (sums[i].alg == alg)
+			return 1;
+	for (unsigned i = 0; i < c->tplan.n; i++)
+		if (!c->tplan.k[i].parts && c->tplan.k[i].e.alg == alg)
+			return 1;
+	return 0;
+}
+
+/*
+ * The blocks keep the CRCs the checks want, as they are written (and as
+ * resume re-reads them), so the whole file's are combined, not read back.
+ */
+static int track_crcs(struct ctl *c, struct haul_error *err)
+{
+	static const enum digest_alg algs[] = { DIGEST_CRC32, DIGEST_CRC32C, DIGEST_CRC64NVME };
+	enum crc_kind k;
+
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (crc_wanted(c, algs[i]) && !digest_crc_kind(algs[i], &k) &&
+		    blocks_track_crc(&c->blocks, k))
+			return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	return 0;
+}
+
 /*
  * Open the journal and the data of an earlier run. Returns 0 when resuming,
  * 1 when the state was unusable and removed (start afresh), or an error.
@@ -408,6 +440,8 @@ static int resume(struct ctl *c, int have_part, struct haul_error *err)
 	ret = store_open_part(&c->store, 1, err);
 	if (!ret) /* extends a truncated file; keeps what is there */
 		ret = store_preallocate(&c->store, r->size, err);
+	if (!ret)
+		ret = track_crcs(c, err);
 	if (ret)
 		return ret;
 	t = clock_sec();
@@ -451,6 +485,10 @@ static int start_fresh(struct ctl *c, int resumable, struct haul_error *err)
 	if (blocks_init(&c->blocks, id.size, id.bsize)) {
 		free(id.url);
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	}
+	if ((ret = track_crcs(c, err)) != 0) {
+		free(id.url);
+		return ret;
 	}
 	ret = journal_create(&c->journal, c->jpath, &id, &c->blocks, err);
 	free(id.url);
@@ -501,6 +539,8 @@ static int prepare(struct ctl *c, struct haul_error *err)
 	if (ret)
 		return ret;
 	say_remote(c);
+	if (!o->no_verify)
+		trust_plan(&c->remote.claims, c->remote.etag, c->remote.size_known, &c->tplan);
 	if (c->d->expect_size >= 0 &&
 	    (!c->remote.size_known || c->remote.size != (uint64_t)c->d->expect_size))
 		return haul_error_set(err, HAUL_ECHANGED, "%s: the API announced %" PRId64 " bytes "
@@ -527,40 +567,33 @@ static int prepare(struct ctl *c, struct haul_error *err)
 }
 
 /*
- * The whole-file checks: --checksum, then (unless --no-verify) the ETag
- * and digest headers. Their thread starts now when the size is known, at
- * the end otherwise.
+ * The whole-file checks: --checksum, then (unless --no-verify) what the
+ * store claims, as trust_plan chose it. CRCs the blocks keep are combined
+ * at the end; the others are read back by a thread, which starts now when
+ * the size is known, at the end otherwise.
  */
 static int setup_checks(struct ctl *c, struct haul_error *err)
 {
 	const struct remote *r = &c->remote;
-	const struct opts *o = c->o;
-	const struct expect *sums = c->d->checksums ? c->d->checksums : o->checksums;
-	unsigned nsums = c->d->checksums ? c->d->nchecksums : o->nchecksums;
-	char label[64];
+	const struct expect *sums = c->d->checksums ? c->d->checksums : c->o->checksums;
+	unsigned nsums = c->d->checksums ? c->d->nchecksums : c->o->nchecksums;
+	enum crc_kind k;
 
 	c->checks_set = 1;
-
 	for (unsigned i = 0; i < nsums; i++)
 		if (verify_add(&c->v, &sums[i], digest_name(sums[i].alg)))
 			return haul_error_set(err, HAUL_EFAIL, "out of memory");
-	if (!o->no_verify) {
-		struct etag_info ei;
-
-		/* Without a size only a single-part ETag can be checked: part
-		 * sizes are guessed from the size. */
-		if ((r->size_known || etag_classify(r->etag, &ei) == ETAG_MD5) &&
-		    verify_add_etag(&c->v, r->etag, r->size, o->etag_part_size, &c->unverifiable) < 0)
+	for (unsigned i = 0; i < c->tplan.n; i++)
+		if (verify_add_planned(&c->v, &c->tplan.k[i], r->size, c->o->etag_part_size))
 			return haul_error_set(err, HAUL_EFAIL, "out of memory");
-		for (unsigned i = 0; i < r->nsums; i++) {
-			snprintf(label, sizeof(label), "%s = %s", digest_name(r->sums[i].alg),
-				 r->sums[i].source);
-			if (verify_add(&c->v, &r->sums[i], label))
-				return haul_error_set(err, HAUL_EFAIL, "out of memory");
-		}
+	for (unsigned i = 0; i < c->tplan.nnotes; i++)
+		msg_info(c->m, "not checked: %s (%s)", c->tplan.notes[i].check, c->tplan.notes[i].why);
+	for (size_t i = 0; c->journaling && i < c->v.n; i++) {
+		enum digest_alg alg = c->v.checks[i].e.alg;
+
+		if (!digest_crc_kind(alg, &k) && c->blocks.crc[k])
+			verify_combine(&c->v, alg);
 	}
-	if (c->unverifiable)
-		msg_info(c->m, "not verifiable: %s", c->unverifiable);
 	if (c->streaming) /* the writer feeds the checks from the window */
 		verify_start_fed(&c->v);
 	return r->size_known && !c->streaming ? verify_start(&c->v, &c->store, r->size, err) : 0;
@@ -761,25 +794,37 @@ static int stopped(struct ctl *c, int ret, struct haul_error *err)
 	return ret;
 }
 
-/* Each check's outcome as a "verify" event. */
+/* Each check's outcome as a "verify" event, and what was not checked. */
 static void report_checks(struct ctl *c)
 {
 	char want[2 * DIGEST_MAX + 24];
 
 	for (size_t i = 0; c->m->rep && i < c->v.n; i++) {
 		const struct verify_check *k = &c->v.checks[i];
-		const char *result = k->result == VERIFY_OK ? "verified"
-				     : k->result == VERIFY_BAD ? "mismatch"
-				     : k->result == VERIFY_UNMATCHED ? "unverifiable" : "unchecked";
 
-		if (k->multipart) {
-			digest_hex(k->want_md5, 16, want);
-			snprintf(want + 32, sizeof(want) - 32, "-%" PRIu64, k->want_parts);
-		} else {
-			digest_hex(k->e.want, digest_size(k->e.alg), want);
+		verify_expected(k, want, sizeof(want));
+		report_verify(c->m->rep, &c->item, k->label, verify_result_name(k), want,
+			      k->got[0] ? k->got : NULL, verify_result_why(k));
+	}
+	for (unsigned i = 0; c->m->rep && i < c->tplan.nnotes; i++)
+		report_verify(c->m->rep, &c->item, c->tplan.notes[i].check, "unchecked", NULL, NULL,
+			      c->tplan.notes[i].why);
+}
+
+/* The CRCs the blocks kept, combined into the whole file's. */
+static void combine_crcs(struct ctl *c)
+{
+	for (size_t i = 0; c->journaling && i < c->v.n; i++) {
+		const struct verify_check *k = &c->v.checks[i];
+		enum crc_kind kind;
+		uint64_t crc;
+
+		if (k->combined && !digest_crc_kind(k->e.alg, &kind) &&
+		    !blocks_crc(&c->blocks, kind, &crc)) {
+			verify_set_crc(&c->v, k->e.alg, crc);
+			msg_debug(c->m, "%s: combined from %" PRIu64 " blocks as they were written, "
+				  "not read back", digest_name(k->e.alg), c->blocks.count);
 		}
-		report_verify(c->m->rep, &c->item, k->label, result, want,
-			      k->got[0] ? k->got : NULL);
 	}
 }
 
@@ -794,6 +839,7 @@ static int check_file(struct ctl *c, struct haul_error *err)
 		return 0;
 	if (!c->remote.size_known && !c->streaming)
 		ret = verify_start(&c->v, &c->store, size, err); /* only now is the size known */
+	combine_crcs(c);
 	if (!ret)
 		ret = verify_finish(&c->v, err);
 	if (!ret || ret == HAUL_EINTEGRITY)
@@ -816,6 +862,29 @@ static int check_file(struct ctl *c, struct haul_error *err)
 			       cause ? cause : "integrity check failed", c->store.part_path);
 	free(cause);
 	return ret;
+}
+
+/* The checks' lines for the summary, and the warning of an untrusted one. */
+static void say_checks(const struct ctl *c)
+{
+	const struct verify_check *untrusted = NULL;
+	int verified = 0;
+
+	for (size_t i = 0; i < c->v.n; i++) {
+		const struct verify_check *k = &c->v.checks[i];
+		char line[200];
+
+		verify_describe(k, line, sizeof(line));
+		msg_note(c->m, "%s", line);
+		verified |= k->result == VERIFY_OK;
+		if (k->result == VERIFY_UNTRUSTED && !untrusted)
+			untrusted = k;
+	}
+	for (unsigned i = 0; i < c->tplan.nnotes; i++)
+		msg_note(c->m, "not checked: %s (%s)", c->tplan.notes[i].check, c->tplan.notes[i].why);
+	if (untrusted)
+		msg_warn(c->m, "%s: %s; %s", c->store.path, verify_result_why(untrusted),
+			 verified ? "the other checks passed" : "nothing verified it");
 }
 
 static int commit(struct ctl *c, struct haul_error *err)
@@ -852,14 +921,7 @@ static int commit(struct ctl *c, struct haul_error *err)
 		journal_close(&c->journal, !c->o->keep_journal);
 	summary(c, c->remote.size_known ? c->remote.size : c->plan.segs[0].end);
 	report_done(c, c->remote.size_known ? c->remote.size : c->plan.segs[0].end);
-	for (size_t i = 0; i < c->v.n; i++) {
-		char line[160];
-
-		verify_describe(&c->v.checks[i], line, sizeof(line));
-		msg_note(c->m, "%s", line);
-	}
-	if (c->unverifiable)
-		msg_note(c->m, "not verifiable: %s", c->unverifiable);
+	say_checks(c);
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 #include "http.h"
 #include "retry.h"
 #include "stream.h"
+#include "trust.h"
 #include "url.h"
 
 /* How much of an error answer is kept to classify it. */
@@ -657,16 +658,28 @@ static int make_headers(struct fetch *f)
 	}
 	if (!name) {
 		f->headers = net_headers_with(f->net, NULL);
-		return f->headers || !f->net->headers ? 0 : -1;
+		if (!f->headers && f->net->headers)
+			return -1;
+	} else {
+		n = strlen(name) + strlen(value) + 3;
+		h = malloc(n);
+		if (!h)
+			return -1;
+		snprintf(h, n, "%s: %s", name, value);
+		f->headers = net_headers_with(f->net, h);
+		free(h);
+		if (!f->headers)
+			return -1;
 	}
-	n = strlen(name) + strlen(value) + 3;
-	h = malloc(n);
-	if (!h)
-		return -1;
-	snprintf(h, n, "%s: %s", name, value);
-	f->headers = net_headers_with(f->net, h);
-	free(h);
-	return f->headers ? 0 : -1;
+	/* A URL signed with x-amz-checksum-mode must carry it every time. */
+	if (trust_ask_checksums(f->url) == 2) {
+		struct curl_slist *l = curl_slist_append(f->headers, TRUST_ASK_HEADER);
+
+		if (!l)
+			return -1;
+		f->headers = l;
+	}
+	return 0;
 }
 
 static int slots_create(struct fetch *f)

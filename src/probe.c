@@ -76,54 +76,19 @@ static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-static void add_sum(struct remote *r, enum digest_alg alg, const char *b64, size_t len,
-		    const char *source)
+/* trust_read's view of the answer's headers. */
+static const char *header_at(void *ctx, const char *name, size_t index)
 {
-	struct expect *x = &r->sums[r->nsums];
+	struct curl_header *h;
 
-	if (r->nsums == sizeof(r->sums) / sizeof(r->sums[0]) || !b64)
-		return;
-	/* A composite checksum ("...-N", of parts) does not decode: skipped. */
-	if (digest_unbase64(b64, len, x->want, digest_size(alg)))
-		return;
-	x->alg = alg;
-	x->source = source;
-	r->nsums++;
+	if (curl_easy_header(ctx, name, index, CURLH_HEADER, -1, &h) != CURLHE_OK)
+		return NULL;
+	return h->value;
 }
 
-/*
- * Whole-object digests in the answer: S3's x-amz-checksum-sha256/sha1
- * (full-object ones only), GCS's x-goog-hash md5, and Content-MD5 when the
- * body was (or would be, for HEAD) the whole object.
- */
-static void take_sums(CURL *e, struct remote *r, int whole)
-{
-	const char *v;
-
-	r->nsums = 0;
-	if ((v = net_header(e, "x-amz-checksum-sha256")))
-		add_sum(r, DIGEST_SHA256, v, strlen(v), "x-amz-checksum-sha256");
-	if ((v = net_header(e, "x-amz-checksum-sha1")))
-		add_sum(r, DIGEST_SHA1, v, strlen(v), "x-amz-checksum-sha1");
-	/* GCS sends x-goog-hash once per algorithm, or one comma list. */
-	for (size_t i = 0; i < 8; i++) {
-		struct curl_header *h;
-		const char *m;
-
-		if (curl_easy_header(e, "x-goog-hash", i, CURLH_HEADER, -1, &h) != CURLHE_OK)
-			break;
-		if ((m = strstr(h->value, "md5=")) != NULL) {
-			m += 4;
-			add_sum(r, DIGEST_MD5, m, strcspn(m, ", "), "x-goog-hash");
-			break;
-		}
-	}
-	if (whole && (v = net_header(e, "Content-MD5")))
-		add_sum(r, DIGEST_MD5, v, strlen(v), "Content-MD5");
-}
-
-/* Take the identity headers of the response on e. */
-static int take_identity(CURL *e, struct remote *r, int whole)
+/* Take the identity headers (and claims) of the response to url on e. */
+static int take_identity(const struct net *n, CURL *e, const char *url, struct remote *r,
+			 int whole)
 {
 	const char *etag = net_header(e, "ETag");
 	const char *lm = net_header(e, "Last-Modified");
@@ -136,7 +101,7 @@ static int take_identity(CURL *e, struct remote *r, int whole)
 		return -1;
 	if (lm && *lm && strlen(lm) < 64 && !(r->last_modified = strdup(lm)))
 		return -1;
-	take_sums(e, r, whole);
+	trust_read(&r->claims, header_at, e, whole, url, n->o->aws_sigv4 != NULL);
 	return 0;
 }
 
@@ -181,35 +146,59 @@ static int refused(struct haul_error *err, long status, const char *url, const s
 	return ret;
 }
 
+/*
+ * S3 sends its checksums only when asked (x-amz-checksum-mode), and only
+ * on HEAD or a whole GET: the HEAD asks where the URL's signature allows;
+ * every request must when the signature covers the header. Sets e's
+ * headers to a list kept in *headers (or leaves them). 0, -1: no memory.
+ */
+static int ask_checksums(const struct net *n, CURL *e, const char *url, int head,
+			 struct curl_slist **headers)
+{
+	int ask = trust_ask_checksums(url);
+
+	*headers = NULL;
+	if (ask == 2 || (ask == 1 && head)) {
+		*headers = net_headers_with(n, TRUST_ASK_HEADER);
+		if (!*headers)
+			return -1;
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, *headers);
+	}
+	return 0;
+}
+
 /* HEAD url. Returns 0 with r filled, 1 when HEAD gave no usable answer. */
 static int probe_head(struct net *n, const char *url, volatile sig_atomic_t *stop,
 		      struct remote *r, long *status, struct haul_error *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	CURL *e = net_easy(n);
+	struct curl_slist *headers = NULL;
 	curl_off_t len = -1;
 	const char *ar;
 	int code;
 
 	*status = 0;
+	if (e && ask_checksums(n, e, url, 1, &headers)) {
+		curl_easy_cleanup(e);
+		e = NULL;
+	}
 	if (!e)
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
 	code = net_perform(n, e, stop);
-	if (code == CURLE_ABORTED_BY_CALLBACK) {
-		curl_easy_cleanup(e);
-		return failed(err, code, errbuf, url);
-	}
 	if (code != CURLE_OK) {
 		curl_easy_cleanup(e);
-		return 1;
+		curl_slist_free_all(headers);
+		return code == CURLE_ABORTED_BY_CALLBACK ? failed(err, code, errbuf, url) : 1;
 	}
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
 	if (*status < 200 || *status > 299 || len < 0) {
 		curl_easy_cleanup(e);
+		curl_slist_free_all(headers);
 		return 1;
 	}
 	r->size = (uint64_t)len;
@@ -222,8 +211,9 @@ static int probe_head(struct net *n, const char *url, volatile sig_atomic_t *sto
 		r->ranges = RANGES_NO;
 	else
 		r->ranges = RANGES_UNKNOWN;
-	code = take_identity(e, r, 1);
+	code = take_identity(n, e, url, r, 1);
 	curl_easy_cleanup(e);
+	curl_slist_free_all(headers);
 	return code ? haul_error_set(err, HAUL_EFAIL, "out of memory") : 0;
 }
 
@@ -235,6 +225,7 @@ static int probe_get(struct net *n, const char *url, volatile sig_atomic_t *stop
 		     struct remote *r, int *again, uint64_t *after_ms, struct haul_error *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *headers = NULL;
 	struct sink s = { .len = 0 };
 	struct content_range cr;
 	curl_off_t len = -1;
@@ -242,6 +233,10 @@ static int probe_get(struct net *n, const char *url, volatile sig_atomic_t *stop
 	int code, ret = 0;
 
 	s.e = net_easy(n);
+	if (s.e && ask_checksums(n, s.e, url, 0, &headers)) {
+		curl_easy_cleanup(s.e);
+		s.e = NULL;
+	}
 	if (!s.e)
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	curl_easy_setopt(s.e, CURLOPT_URL, url);
@@ -298,10 +293,11 @@ static int probe_get(struct net *n, const char *url, volatile sig_atomic_t *stop
 		ret = refused(err, status, url, &s, n);
 		goto out;
 	}
-	if (take_identity(s.e, r, status == 200))
+	if (take_identity(n, s.e, url, r, status == 200))
 		ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
 out:
 	curl_easy_cleanup(s.e);
+	curl_slist_free_all(headers);
 	return ret;
 }
 

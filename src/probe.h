@@ -1,7 +1,8 @@
 /*
  * probe.h -- learn the object's size, identity and range support before
  * planning: HEAD (on --head-url when given), or when HEAD is refused, as it
- * is for URLs presigned for GET only, a "Range: bytes=0-0" GET.
+ * is for URLs presigned for GET only, a "Range: bytes=0-0" GET. The HEAD
+ * asks S3 for its checksums (x-amz-checksum-mode) where the URL allows.
  */
 #ifndef HAUL_PROBE_H
 #define HAUL_PROBE_H
@@ -12,6 +13,7 @@
 #include "digest.h"
 #include "err.h"
 #include "net.h"
+#include "trust.h"
 
 enum remote_ranges {
 	RANGES_UNKNOWN = 0, /* not advertised: try, and check the first answer */
@@ -26,8 +28,7 @@ struct remote {
 	char *etag;           /* owned, NULL or malloced; well-formed only */
 	char *last_modified;  /* owned, NULL or malloced */
 	const char *method;   /* static: "HEAD" or "GET" (what told us) */
-	struct expect sums[4];/* whole-object digests the headers announced */
-	unsigned nsums;
+	struct claims claims; /* the backend, and the digests the headers announce */
 };
 
 void remote_init(struct remote *r);

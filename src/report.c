@@ -455,7 +455,8 @@ void report_checkpoint(struct report *r, struct report_item *it, uint64_t saved)
 }
 
 void report_verify(struct report *r, struct report_item *it, const char *check,
-		   const char *result, const char *expected, const char *computed)
+		   const char *result, const char *expected, const char *computed,
+		   const char *why)
 {
 	json_t *o;
 
@@ -471,6 +472,7 @@ void report_verify(struct report *r, struct report_item *it, const char *check,
 	json_object_set_new(o, "result", json_string(result));
 	json_object_set_new(o, "expected", json_str_or_null(expected));
 	json_object_set_new(o, "computed", json_str_or_null(computed));
+	json_object_set_new(o, "why", json_str_or_null(why));
 	emit(r, o);
 }
 

@@ -104,9 +104,14 @@ void report_retry(struct report *r, struct report_item *it, uint64_t first, uint
 		  long status, const char *why, uint64_t delay_ms);
 void report_refresh(struct report *r, struct report_item *it, const char *why);
 void report_checkpoint(struct report *r, struct report_item *it, uint64_t saved);
-/* result: "verified", "mismatch" or "unverifiable"; hex strings may be NULL. */
+/*
+ * result: "verified", "mismatch", "unverifiable" or "unchecked"; hex
+ * strings and why (a reason for the last two, or a mismatch decided
+ * without hashing) may be NULL.
+ */
 void report_verify(struct report *r, struct report_item *it, const char *check,
-		   const char *result, const char *expected, const char *computed);
+		   const char *result, const char *expected, const char *computed,
+		   const char *why);
 void report_finish(struct report *r, struct report_item *it, const struct report_finish *f);
 
 /*

@@ -87,7 +87,7 @@ bcompf() { (cd "$T/cwd" && bash "$T/drive.bash" "$@") | words; }
 bcomp() { bcompf "$BASHC" "$@"; }
 
 is "$(bcomp --conn)" "--connect-timeout --connections" "bash: haul --conn offers --connections and --connect-timeout"
-is "$(bcomp -c '')" "md5: sha1: sha256: sha512: xxh128: xxh3: xxh64:" \
+is "$(bcomp -c '')" "crc32: crc32c: crc64nvme: md5: sha1: sha256: sha512: xxh128: xxh3: xxh64:" \
 	"bash: haul -c offers the algorithms, each with a ':'"
 is "$(bcomp -c sha2)" "sha256:" "bash: haul -c sha2 offers sha256:"
 is "$(bcomp -c sha256 : '')" "" "bash: haul -c sha256: offers nothing for the hex digest"
@@ -172,7 +172,7 @@ else
 	else
 		is "$(zcomp '--conn')" "--connect-timeout --connections" \
 			"zsh: haul --conn offers --connections and --connect-timeout"
-		is "$(zcomp '-c ')" "md5 sha1 sha256 sha512 xxh128 xxh3 xxh64" \
+		is "$(zcomp '-c ')" "crc32 crc32c crc64nvme md5 sha1 sha256 sha512 xxh128 xxh3 xxh64" \
 			"zsh: haul -c offers the algorithms (':' as their suffix)"
 		is "$(zcomp '-o ')" "data.bin subdir" "zsh: haul -o offers the files here"
 		is "$(zcomp '-d ')" "subdir" "zsh: haul -d offers directories"

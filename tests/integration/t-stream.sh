@@ -91,8 +91,8 @@ test $((t1 - t0)) -lt 30
 ok $? "... in $((t1 - t0)) s: the stalled ranges were asked again"
 
 # --- verification -------------------------------------------------------------------
-stream -n 4 "$ORIGIN/f.bin?flip=12345678"
-is "$rc" 9 "a flipped byte under an MD5 ETag: exit 9"
+stream -n 4 "$ORIGIN/f.bin?flip=12345678&store=s3"
+is "$rc" 9 "a flipped byte under an S3 MD5 ETag: exit 9"
 grep -q "^haul: the data written to standard output did not match: md5 mismatch (ETag): expected $MD5, got [0-9a-f]\{32\}$" "$T/err"
 ok $? "... one line naming the check, the digest expected and the one computed"
 stream -n 4 -c "sha256:$SHA" "$ORIGIN/f.bin"

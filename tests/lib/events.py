@@ -34,7 +34,7 @@ SCHEMA = {
     "refresh": {"file": STR, "reason": STR, "refreshes": INT},
     "checkpoint": {"file": STR, "bytes": INT},
     "verify": {"file": STR, "check": STR, "result": STR, "expected": OPT_STR,
-               "computed": OPT_STR},
+               "computed": OPT_STR, "why": OPT_STR},
     "finish": {"file": STR, "bytes": INT, "fetched": INT, "seconds": NUM,
                "speed": INT, "requests": INT, "connections": INT,
                "retries": INT, "refreshes": INT, "wasted": INT,

@@ -11,6 +11,7 @@
 #include "tap.h"
 
 #define MiB (1024ull * 1024)
+#define GiB (1024ull * MiB)
 
 static void kat(enum digest_alg alg, const char *in, const char *want)
 {
@@ -107,8 +108,6 @@ static void decoding(void)
 static void etags(void)
 {
 	struct etag_info ei;
-	uint64_t sz[8];
-	size_t n;
 
 	ok(etag_classify("\"900150983cd24fb0d6963f7d28e17f72\"", &ei) == ETAG_MD5 && ei.md5[0] == 0x90,
 	   "32 hex digits: a single-part MD5");
@@ -123,18 +122,104 @@ static void etags(void)
 	   "more than 10000 parts is not S3's");
 	ok(etag_classify(NULL, &ei) == ETAG_OPAQUE, "no ETag");
 
-	n = etag_part_sizes(100 * MiB, 20, 0, sz, 8);
-	ok(n >= 1 && sz[0] == 5 * MiB, "100 MiB in 20 parts: 5 MiB parts");
-	n = etag_part_sizes(100 * MiB + 1, 13, 0, sz, 8);
-	ok(n == 1 && sz[0] == 8 * MiB, "100 MiB + 1 in 13 parts: 8 MiB parts only");
-	n = etag_part_sizes(1000 * MiB, 7, 0, sz, 8);
-	ok(n == 1 && sz[0] == 143 * MiB, "1000 MiB in 7 parts: size/7 rounded up to a MiB");
-	n = etag_part_sizes(1000 * MiB, 3, 0, sz, 8);
-	ok(n == 1 && sz[0] == 334 * MiB, "only sizes that give exactly the part count");
-	n = etag_part_sizes(10 * MiB, 2, 6 * MiB, sz, 8);
-	ok(n == 1 && sz[0] == 6 * MiB, "a given part size is the only one");
-	n = etag_part_sizes(10 * MiB, 3, 6 * MiB, sz, 8);
-	ok(n == 0, "a given part size that does not fit: none");
+	ok(etag_classify("\"900150983cd24fb0d6963f7d28e17f72-10001\"", &ei) == ETAG_OPAQUE,
+	   "10001 parts is not S3's");
+}
+
+/* ceil(size / p) == parts for every candidate, no repeats, in the interval. */
+static int sound(uint64_t size, uint64_t parts, const uint64_t *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!c[i] || size / c[i] + (size % c[i] != 0) != parts)
+			return 0;
+		for (size_t j = 0; j < i; j++)
+			if (c[j] == c[i])
+				return 0;
+	}
+	return 1;
+}
+
+static int has(const uint64_t *c, size_t n, uint64_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (c[i] == v)
+			return 1;
+	return 0;
+}
+
+static void part_sizes(void)
+{
+	static uint64_t c[1024];
+	uint64_t lo, hi, total;
+	size_t n;
+
+	ok(etag_part_interval(64 * MiB, 8, &lo, &hi) == 0 && lo == 8 * MiB &&
+	   hi == (64 * MiB - 1) / 7, "64 MiB in 8 parts: [8 MiB, (64 MiB - 1) / 7]");
+	ok(etag_part_interval(10, 11, &lo, &hi) == -1, "more parts than bytes: none");
+	ok(etag_part_interval(100, 0, &lo, &hi) == -1, "0 parts: none");
+	ok(etag_part_interval(100 * MiB, 1, &lo, &hi) == 0 && lo == 100 * MiB,
+	   "one part: at least the size");
+	/* 20 MiB in 4 parts: P in [5 MiB, 6.67 MiB): no P gives 4 parts of 21 MiB + 3? */
+	ok(etag_part_interval(21, 5, &lo, &hi) == 0 && lo == 5 && hi == 5, "21 bytes in 5 parts: 5");
+	ok(etag_part_interval(20, 6, &lo, &hi) == -1, "20 bytes in 6 parts: none (4 gives 5)");
+
+	n = etag_part_candidates(64 * MiB, 8, 0, c, 1024, &total);
+	ok(n >= 1 && c[0] == 8 * MiB && sound(64 * MiB, 8, c, n), "64 MiB, 8 parts: 8 MiB first");
+	ok(has(c, n, 9 * MiB) && has(c, n, 9000000) && total == n && n == 3,
+	   "... then 9 MiB and 9 MB: all 3 there are");
+	n = etag_part_candidates(100 * MiB, 20, 0, c, 1024, &total);
+	ok(n == 1 && c[0] == 5 * MiB && total == 1, "100 MiB in 20 parts: 5 MiB alone");
+	n = etag_part_candidates(1000 * MiB, 7, 0, c, 1024, &total);
+	ok(c[0] == (1000 * MiB + 6) / 7 && has(c, n, 143 * MiB) && sound(1000 * MiB, 7, c, n) &&
+	   n == total, "1000 MiB in 7 parts: size/7 first, every MiB and MB multiple there");
+	/* An odd part size is not guessed, but given it is the only one. */
+	n = etag_part_candidates(10 * MiB, 4, 0, c, 1024, &total);
+	ok(sound(10 * MiB, 4, c, n) && !has(c, n, 3 * MiB + 1) && has(c, n, 3 * MiB),
+	   "10 MiB in 4 parts: 3 MiB is tried, 3 MiB + 1 is not");
+	n = etag_part_candidates(10 * MiB, 4, 3 * MiB + 1, c, 1024, &total);
+	ok(n == 1 && c[0] == 3 * MiB + 1 && total == 1, "given: that size alone");
+	n = etag_part_candidates(10 * MiB, 3, 6 * MiB, c, 1024, &total);
+	ok(n == 0 && total == 0, "given, but it does not make 3 parts: none");
+	/* SDK sizes for large objects: the AWS CLI doubles 8 MiB until the
+	 * parts fit; the Java SDK uses ceil(size / 10000). */
+	n = etag_part_candidates(100 * GiB, 6400, 0, c, 1024, &total);
+	ok(has(c, n, 16 * MiB) && sound(100 * GiB, 6400, c, n),
+	   "100 GiB in 6400 parts: 16 MiB (8 MiB doubled) among the first");
+	diag("100 GiB / 6400 parts: %zu candidates, %llu in all", n, (unsigned long long)total);
+	n = etag_part_candidates(100 * GiB, 10000, 0, c, 1024, &total);
+	ok(has(c, n, (100 * GiB + 9999) / 10000) && sound(100 * GiB, 10000, c, n),
+	   "100 GiB in 10000 parts: ceil(size / 10000) is tried");
+	diag("100 GiB / 10000 parts: %zu candidates, %llu in all", n, (unsigned long long)total);
+	n = etag_part_candidates(GiB, 128, 0, c, 1024, &total);
+	ok(n == 1 && c[0] == 8 * MiB, "1 GiB in 8 MiB parts (128): one candidate");
+	n = etag_part_candidates(10 * GiB, 1280, 0, c, 1024, &total);
+	ok(n == 1 && c[0] == 8 * MiB, "10 GiB in 8 MiB parts (1280): one candidate");
+	/* Few parts of a big object: a wide interval, counted, capped. */
+	n = etag_part_candidates(GiB, 2, 0, c, 1024, &total);
+	ok(n == 1024 && total > 1024 && sound(GiB, 2, c, n) && c[0] == 512 * MiB,
+	   "1 GiB in 2 parts: capped at 1024 of %llu", (unsigned long long)total);
+	n = etag_part_candidates(GiB, 2, 0, c, 4, &total);
+	ok(n == 4 && total > 1000, "a small cap still counts them all");
+	n = etag_part_candidates(5 * MiB, 1, 0, c, 1024, &total);
+	ok(n == 1 && c[0] == 5 * MiB && total == 1, "one part: one candidate");
+}
+
+static void checksum_values(void)
+{
+	unsigned char w[DIGEST_MAX];
+	uint64_t parts;
+
+	ok(etag_parse_checksum("4waSgw==", 8, DIGEST_CRC32C, w, &parts) == 0 && parts == 0 &&
+	   w[0] == 0xe3, "a full-object checksum");
+	ok(etag_parse_checksum("4waSgw==-12", 11, DIGEST_CRC32C, w, &parts) == 0 && parts == 12,
+	   "a composite one: -12");
+	ok(etag_parse_checksum("4waSgw==-0", 10, DIGEST_CRC32C, w, &parts) == -1, "-0 is not a count");
+	ok(etag_parse_checksum("4waSgw==-10001", 14, DIGEST_CRC32C, w, &parts) == -1,
+	   "more than 10000 parts");
+	ok(etag_parse_checksum("4waSgw==-", 9, DIGEST_CRC32C, w, &parts) == -1, "a bare dash");
+	ok(etag_parse_checksum("4waSgw", 6, DIGEST_CRC32C, w, &parts) == -1, "unpadded base64");
+	ok(etag_parse_checksum("4waSgw==", 8, DIGEST_CRC64NVME, w, &parts) == -1,
+	   "the wrong length for the algorithm");
 }
 
 /* The multipart digest, fed in odd pieces, against one made by hand. */
@@ -142,7 +227,7 @@ static void multipart(void)
 {
 	size_t size = 3 * 65536 + 1000, ps = 65536;
 	unsigned char *buf = malloc(size), parts[4 * 16], want[16], got[16];
-	struct etag_mpart m;
+	struct mpart m;
 	uint64_t nparts = 0;
 
 	for (size_t i = 0; i < size; i++)
@@ -153,25 +238,42 @@ static void multipart(void)
 		digest_buf(DIGEST_MD5, buf + off, len, parts + 16 * p);
 	}
 	digest_buf(DIGEST_MD5, parts, sizeof(parts), want);
-	ok(etag_mpart_init(&m, ps) == 0, "multipart state");
+	ok(mpart_init(&m, DIGEST_MD5, ps) == 0, "multipart state");
 	for (size_t off = 0; off < size;) {
 		size_t step = off % 3 ? 40000 : 777;
 
 		step = step > size - off ? size - off : step;
-		etag_mpart_update(&m, buf + off, step);
+		mpart_update(&m, buf + off, step);
 		off += step;
 	}
-	etag_mpart_final(&m, got, &nparts);
-	etag_mpart_release(&m);
+	mpart_final(&m, got, &nparts);
+	mpart_release(&m);
 	ok(nparts == 4 && !memcmp(got, want, 16), "MD5 of the 4 parts' MD5s, 4 parts");
 
 	/* A size that is a whole number of parts: no empty last part. */
-	ok(etag_mpart_init(&m, ps) == 0, "multipart state again");
-	etag_mpart_update(&m, buf, 2 * ps);
-	etag_mpart_final(&m, got, &nparts);
-	etag_mpart_release(&m);
+	ok(mpart_init(&m, DIGEST_MD5, ps) == 0, "multipart state again");
+	mpart_update(&m, buf, 2 * ps);
+	mpart_final(&m, got, &nparts);
+	mpart_release(&m);
 	digest_buf(DIGEST_MD5, parts, 32, want);
 	ok(nparts == 2 && !memcmp(got, want, 16), "exactly 2 parts: 2, not 3");
+
+	/* S3's composite CRC-32C: the CRC of the parts' big-endian CRCs. */
+	{
+		unsigned char pc[4 * 4], w4[4], g4[4];
+
+		for (size_t p = 0; p < 4; p++) {
+			size_t off = p * ps, len = p < 3 ? ps : 1000;
+
+			digest_buf(DIGEST_CRC32C, buf + off, len, pc + 4 * p);
+		}
+		digest_buf(DIGEST_CRC32C, pc, sizeof(pc), w4);
+		ok(mpart_init(&m, DIGEST_CRC32C, ps) == 0, "composite crc32c state");
+		mpart_update(&m, buf, size);
+		mpart_final(&m, g4, &nparts);
+		mpart_release(&m);
+		ok(nparts == 4 && !memcmp(g4, w4, 4), "composite crc32c of 4 parts");
+	}
 	free(buf);
 }
 
@@ -180,6 +282,8 @@ int main(void)
 	vectors();
 	decoding();
 	etags();
+	part_sizes();
+	checksum_values();
 	multipart();
 	return tap_done();
 }
