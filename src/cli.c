@@ -89,7 +89,8 @@ static const struct cli_option options[] = {
 	{ "dir", 'd', ARG_STRING, "DIR", OFF(dir), 0, 0, 0,
 	  "put output files in DIR" },
 	{ "etag-part-size", 0, ARG_SIZE, "SIZE", OFF(etag_part_size), 0, 64 * KiB, 5 * GiB,
-	  "part size of a multipart ETag (default: guess from the usual ones)", CLI_NODEF },
+	  "part size of a multipart ETag or S3 composite checksum (default: try those its "
+	  "part count allows)", CLI_NODEF },
 	{ "force", 'f', ARG_FLAG, NULL, OFF(force), 0, 0, 0,
 	  "replace the output file if it exists", CLI_NODEF },
 	{ "head-url", 0, ARG_STRING, "URL", OFF(head_url), 0, 0, 0,
