@@ -6,11 +6,29 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "digest.h"
 #include "etag.h"
+#include "trust.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The input's lines as response headers ("Name: value"). */
+static const char *lines_header(void *ctx, const char *name, size_t index)
+{
+	const char *p = ctx;
+	size_t n = strlen(name);
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+
+		if (!strncasecmp(p, name, n) && p[n] == ':' && p[n + 1] == ' ' && index-- == 0)
+			return p + n + 2;
+		p = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -51,6 +69,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t want = 1; want <= DIGEST_MAX; want *= 2) {
 		(void)digest_unbase64(s, strlen(s), out, want);
 		(void)digest_unhex(s, strlen(s), out, want);
+	}
+	/* Claims from the input as headers, and the plan: never more checks
+	 * than there is room for, none of an unknown algorithm. */
+	{
+		struct claims cl;
+		struct trust_plan p;
+		char *nl;
+
+		trust_read(&cl, lines_header, s, size & 1, s, size & 2);
+		trust_plan(&cl, lines_header(s, "ETag", 0), size & 4, &p);
+		if (cl.n > CLAIMS_MAX || p.n > TRUST_MAX_CHECKS || p.nnotes > TRUST_MAX_NOTES)
+			abort();
+		for (unsigned i = 0; i < p.n; i++)
+			if (p.k[i].e.alg >= DIGEST_NALGS || p.k[i].parts > ETAG_MAX_PARTS)
+				abort();
+		(void)trust_ask_checksums(s);
+		/* Values end at the line's end: cut them there for the rest. */
+		while ((nl = strchr(s, '\n')))
+			*nl = ' ';
 	}
 	haul_error_init(&err);
 	(void)digest_parse_expect(s, &e, &err);
