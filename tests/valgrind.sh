@@ -17,7 +17,7 @@ exec valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definit
 	"$build/src/haul" "\$@"
 WRAP
 chmod +x "$work/haul"
-tests=${*:-"t-sizes t-probe t-parallel t-errors t-state t-expiry t-api t-netfaults t-tls t-report t-batch t-knobs"}
+tests=${*:-"t-sizes t-probe t-parallel t-errors t-state t-expiry t-api t-netfaults t-tls t-report t-batch t-knobs t-stores"}
 status=0
 for t in $tests; do
 	printf '%-12s ' "$t"

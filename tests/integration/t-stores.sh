@@ -120,6 +120,35 @@ ok $? "... and the sha256 one"
 run_haul -n 4 -o "$T/out/p2" "$ORIGIN/obj.bin?store=s3&etag=opaque&amzsum=crc32c&amzsumtype=composite&parts=5242880&flip=$FLIP"
 refused "... a flipped byte" "$T/out/p2" "does not match x-amz-checksum-crc32c"
 
+# --- JSON: each check's result, and why ---------------------------------------
+# jq-like picks with python: "check|result|why" of every verify event.
+verify_events() {
+	"$PYTHON3" -c 'import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("event") == "verify":
+        print("%s|%s|%s" % (e["check"], e["result"], e["why"]))' "$1"
+}
+run_haul -n 4 --progress=json --progress-fd 3 -o "$T/out/j1" \
+	"$ORIGIN/obj.bin?etag=fake&amzsum=crc64nvme,sha256&amzsumtype=full" 3>"$T/ev1"
+is "$rc" 0 "--progress=json, crc64nvme and sha256 from a web server: exit 0"
+"$PYTHON3" "$HAUL_SRCDIR/tests/lib/events.py" "$T/ev1" >/dev/null
+ok $? "... every event matches the schema"
+verify_events "$T/ev1" >"$T/ev1.v"
+grep -qx 'crc64nvme = x-amz-checksum-crc64nvme|verified|None' "$T/ev1.v" &&
+	grep -qx "x-amz-checksum-sha256|unchecked|the store's crc64nvme covers the whole object" "$T/ev1.v"
+ok $? "... verify events: crc64nvme verified, sha256 unchecked and why"
+run_haul -n 4 --progress=json --progress-fd 3 -o "$T/out/j2" "$ORIGIN/obj.bin?etag=fake" 3>"$T/ev2"
+verify_events "$T/ev2" >"$T/ev2.v"
+grep -qx "md5 = ETag|unverifiable|this server's ETag is not an MD5 of the content" "$T/ev2.v"
+ok $? "... a web server's ETag: unverifiable, and why"
+run_haul -n 4 --progress=json --progress-fd 3 -o "$T/out/j3" \
+	"$ORIGIN/obj.bin?store=s3&multipart=3145729" 3>"$T/ev3"
+verify_events "$T/ev3" >"$T/ev3.v"
+is "$rc" 9 "... an undecidable multipart ETag: exit 9"
+grep -qx "multipart ETag (7 parts)|mismatch|no part size tried matched" "$T/ev3.v"
+ok $? "... its verify event: mismatch, no part size tried matched"
+
 # --- Azure: x-ms-blob-content-md5 on ranged answers too ----------------------
 run_haul -n 4 -o "$T/out/a" "$ORIGIN/obj.bin?store=azure&etag=opaque&azmd5=1"
 checked "Azure's blob MD5" "$T/out/a" "md5 = x-ms-blob-content-md5: verified"
