@@ -611,8 +611,8 @@ static unsigned rows_for(const struct ctl *c, uint64_t size, unsigned nslots)
 {
 	uint64_t rows = size / nslots / VERIFY_ROW_MIN;
 
-	if (!c->v.n)
-		return 1;
+	if (!verify_reads(&c->v))
+		return 1; /* nothing to read back: no prefix to grow */
 	return rows < 1 ? 1 : rows > VERIFY_ROWS ? VERIFY_ROWS : (unsigned)rows;
 }
 

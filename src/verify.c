@@ -215,11 +215,10 @@ static void *run(void *arg)
 	return NULL;
 }
 
-/* Is there anything the thread must read? (Combined CRCs are not read.) */
-static int needs_reading(const struct verify *v)
+int verify_reads(const struct verify *v)
 {
 	for (size_t i = 0; i < v->n; i++)
-		if (v->checks[i].parts ? v->checks[i].nm != 0 : !v->checks[i].combined)
+		if (v->checks[i].parts ? v->checks[i].result == VERIFY_PENDING : !v->checks[i].combined)
 			return 1;
 	return 0;
 }
@@ -228,10 +227,10 @@ int verify_start(struct verify *v, struct store *st, uint64_t size, struct haul_
 {
 	if (!v->n)
 		return 0;
+	first_pass(v);
 	v->st = st;
 	v->size = size;
-	first_pass(v);
-	if (!needs_reading(v))
+	if (!verify_reads(v))
 		return 0;
 	if (pthread_mutex_init(&v->mu, NULL))
 		return haul_error_set(err, HAUL_EFAIL, "cannot set up the checksum thread");

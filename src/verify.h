@@ -109,7 +109,10 @@ int verify_combine(struct verify *v, enum digest_alg alg);
 /* The CRC of the whole file (finished value, as crc_update returns it). */
 void verify_set_crc(struct verify *v, enum digest_alg alg, uint64_t crc);
 
-/* Start the thread (nothing happens without checks). 0, or HAUL_EFAIL. */
+/* Is there anything to read back? (Not for combined CRCs alone.) */
+int verify_reads(const struct verify *v);
+
+/* Start the thread (not without anything to read). 0, or HAUL_EFAIL. */
 int verify_start(struct verify *v, struct store *st, uint64_t size, struct haul_error *err);
 
 /*
