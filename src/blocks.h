@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <xxhash.h>
+#include "xxh.h"
 
 #include "crc.h"
 #include "plan.h"

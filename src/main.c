@@ -11,7 +11,7 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
-#include <xxhash.h>
+#include "xxh.h"
 
 #include "cli.h"
 #include "conf.h"
