@@ -231,6 +231,27 @@ static uint64_t reg64_clmul(uint64_t reg, const unsigned char *p, size_t len)
 	return reg64_table(reg, p, len);
 }
 
+/* One lane, for pieces too short for eight (at least 16 bytes). */
+__attribute__((target("pclmul,sse4.1")))
+static uint64_t reg64_clmul1(uint64_t reg, const unsigned char *p, size_t len)
+{
+	__m128i acc = _mm_xor_si128(_mm_loadu_si128((const __m128i *)p),
+				    _mm_cvtsi64_si128((long long)reg));
+	__m128i k = key(keys_lane[LANES - 2]);
+	unsigned char last[16];
+
+	p += 16;
+	len -= 16;
+	while (len >= 16) {
+		acc = _mm_xor_si128(fold(acc, k), _mm_loadu_si128((const __m128i *)p));
+		p += 16;
+		len -= 16;
+	}
+	_mm_storeu_si128((__m128i *)last, acc);
+	reg = reg64_table(0, last, 16);
+	return reg64_table(reg, p, len);
+}
+
 /*
  * The same with AVX-512's VPCLMULQDQ: four 128-bit chunks per register,
  * four registers (256 bytes) a step; then the four lanes of the last
@@ -302,6 +323,8 @@ static uint64_t crc64nvme(uint64_t crc, const unsigned char *p, size_t len)
 		return ~reg64_vclmul(~crc, p, len);
 	if (have_clmul && len >= 16 * LANES)
 		return ~reg64_clmul(~crc, p, len);
+	if (have_clmul && len >= 32)
+		return ~reg64_clmul1(~crc, p, len);
 #endif
 	return ~reg64_table(~crc, p, len);
 }
