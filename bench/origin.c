@@ -19,9 +19,9 @@
  *
  * GET /_stats answers {"requests":..,"connections":..,"body_bytes":..,..};
  * /_stats?reset=1 answers the same and zeroes the counters. Neither counts.
- * body_bytes is what the clients' kernels acknowledged (TCP_INFO), so data
- * still queued in our socket buffers when a client goes away is not counted;
- * body_bytes_queued is all we handed to the kernel.
+ * body_bytes is what left our sockets (TCP_INFO's bytes sent less those
+ * retransmitted): data still queued in a socket buffer when its client goes
+ * away is not egress. body_bytes_queued is all we handed to the kernel.
  *
  * --mss 1448 clamps the segment size to an Ethernet path's. Loopback's
  * 64 KiB segments make TCP's initial window 640 KiB, sent before pacing
@@ -92,6 +92,7 @@ struct conn {
 	int bwait;
 	int keep;               /* keep the connection after this answer */
 	int counted;            /* counted in connections */
+	int graceful;           /* we close after a whole answer: the kernel sends what is queued */
 	uint64_t wire;          /* every byte written to the socket */
 	uint64_t body;          /* body bytes written since the last reset */
 	struct conn *prev, *next;
@@ -102,7 +103,7 @@ struct origin {
 	uint64_t rate;          /* --rate */
 	unsigned delay_ms;      /* --delay-ms */
 	int mss;                /* --mss: segment size, 0 for the loopback's 64 KiB */
-	uint64_t requests, connections, queued, unacked_closed;
+	uint64_t requests, connections, queued, unsent_closed;
 	struct conn *conns;
 	unsigned nwait;         /* connections in ST_WAIT */
 	struct bucket buckets[BUCKETS];
@@ -154,18 +155,23 @@ static int conn_events(struct origin *o, struct conn *c, uint32_t ev)
 	return 0;
 }
 
-/* Body bytes written to this socket that the peer never acknowledged. */
-static uint64_t conn_unacked(const struct conn *c)
+/* Body bytes written to this socket that have not left it yet; when the
+ * peer went away, never will. Transmitted bytes count even when the peer
+ * reset the connection before acknowledging them: the network carried
+ * them. (A socket we close ourselves after a whole answer still sends its
+ * queue: see graceful.) */
+static uint64_t conn_unsent(const struct conn *c)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof ti;
-	uint64_t lost;
+	uint64_t out, lost;
 
 	memset(&ti, 0, sizeof ti);
 	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
-	    len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof ti.tcpi_bytes_acked)
-		return 0; /* cannot tell: count it all as sent */
-	lost = c->wire > ti.tcpi_bytes_acked ? c->wire - ti.tcpi_bytes_acked : 0;
+	    len < offsetof(struct tcp_info, tcpi_bytes_retrans) + sizeof ti.tcpi_bytes_retrans)
+		return 0; /* cannot tell (Linux < 4.19): count it all as sent */
+	out = ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans;
+	lost = c->wire > out ? c->wire - out : 0;
 	return lost < c->body ? lost : c->body;
 }
 
@@ -189,7 +195,8 @@ static void bucket_unqueue(struct conn *c)
 
 static void conn_close(struct origin *o, struct conn *c)
 {
-	o->unacked_closed += conn_unacked(c);
+	if (!c->graceful)
+		o->unsent_closed += conn_unsent(c);
 	bucket_unqueue(c);
 	if (c->st == ST_WAIT)
 		o->nwait--;
@@ -543,19 +550,19 @@ static void answer_file(struct origin *o, struct conn *c, struct req *r, const c
 
 static void answer_stats(struct origin *o, struct conn *c, const char *query)
 {
-	uint64_t unacked = o->unacked_closed;
+	uint64_t unsent = o->unsent_closed;
 	char body[256];
 
 	for (struct conn *x = o->conns; x; x = x->next)
-		unacked += conn_unacked(x);
+		unsent += conn_unsent(x);
 	snprintf(body, sizeof body,
 		 "{\"requests\":%llu,\"connections\":%llu,\"body_bytes\":%llu,"
 		 "\"body_bytes_queued\":%llu}\n",
 		 (unsigned long long)o->requests, (unsigned long long)o->connections,
-		 (unsigned long long)(o->queued - (unacked < o->queued ? unacked : o->queued)),
+		 (unsigned long long)(o->queued - (unsent < o->queued ? unsent : o->queued)),
 		 (unsigned long long)o->queued);
 	if (query && !strcmp(query, "reset=1")) {
-		o->requests = o->connections = o->queued = o->unacked_closed = 0;
+		o->requests = o->connections = o->queued = o->unsent_closed = 0;
 		for (struct conn *x = o->conns; x; x = x->next) {
 			x->body = 0;
 			x->counted = 0; /* a connection still open counts again if reused */
@@ -596,6 +603,7 @@ static void conn_done(struct origin *o, struct conn *c)
 		perror("origin: close file");
 	c->file = -1;
 	if (!c->keep) {
+		c->graceful = 1;
 		conn_close(o, c);
 		return;
 	}
