@@ -51,19 +51,21 @@ def header(machine, failed_count):
     out.append(f"`{m.get('command', 'bench/run.sh')}`: {m.get('reps')} repetition(s), tools in turn "
                f"(A B C A B C), {mins:.1f} minutes.")
     out += ["", "Columns:", "",
-            "- **return**: seconds from start until the tool exits; **durable**: until its files are also "
-            "fsynced (`sync FILE`, for every tool; haul fsyncs itself, so its share is small).",
-            "- **ideal**: the network's limit, size / (N x cap) + the wait before the first byte; "
+            "- **return s**: from start until the tool exits; **durable s**: until its files are also "
+            "fsynced (what `sync FILE` does, for every tool; haul fsyncs itself, so its share is small).",
+            "- **ideal**: the network's limit, size / (N x cap) + the wait before the first answer; "
             "**disk**: `dd bs=4M conv=fdatasync` of the same bytes in the same run (the dd row); "
-            "**limit** = the larger of the two, the least a tool can take to durable.",
-            "- **ret/ideal**, **dur/limit**: how far from those limits (1.00 = at the limit); "
-            "**dur/haul**: the tool's durable time over haul's (above 1: haul is faster).",
+            "**limit** = the larger of the two. The disk figure is a reference, not a hard bound: a "
+            "tool's writeback overlaps its download, and this disk is noisy.",
+            "- **return/ideal**, **durable/limit**: 1.00 is at the limit; **durable/haul**: the tool's "
+            "durable time over haul's (above 1: haul is faster).",
             "- **CPU s/GiB**: user + system seconds of the tool per GiB saved.",
-            "- **RSS**, **anon**: peak resident and peak private (RssAnon) memory in MiB, sampled from "
-            "/proc every 20 ms, summed over the tool's processes; RSS also counts the kernel's VmHWM.",
-            "- **req**, **conn**, **sent/size**: requests and connections the origin saw, and the body "
-            "bytes it sent (acknowledged by the client) over the bytes saved. Through the TLS proxy, "
-            "conn counts the proxy's connections to the origin.",
+            "- **peak RSS**, **peak RssAnon** (private memory), MiB: from /proc/PID/status every 20 ms, "
+            "summed over the tool's processes (none of these tools fork); RSS also takes the kernel's VmHWM.",
+            "- **requests**, **connections**, **sent/size**: what the origin saw, and the body bytes that "
+            "left its sockets over the bytes saved. Through the TLS proxy these are the proxy's requests "
+            "and connections to the origin, and sent/size also counts what was buffered in nginx when a "
+            "client hung up early (lftp's open-ended ranges, unpaced).",
             ""]
     if failed_count:
         out += [f"{failed_count} run(s) failed; they are listed at the end and not in the medians.", ""]
@@ -90,8 +92,8 @@ def table_get(sc, recs):
     out = [f"## {sc['name']}: {desc}", ""]
     if lim:
         out += ["Limits: " + "; ".join(lim) + ".", ""]
-    out += ["| tool | return s | durable s | ret/ideal | dur/limit | dur/haul | CPU s/GiB | RSS MiB | anon MiB "
-            "| req | conn | sent/size |",
+    out += ["| tool | return s | durable s | return/ideal | durable/limit | durable/haul | CPU s/GiB | peak RSS MiB "
+            "| peak RssAnon MiB | requests | connections | sent/size |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     ref = next((t for t in sc["tools"] if t.startswith("haul")), None)
     ref_dur = med([r["durable"] for r in recs if r["tool"] == ref])
@@ -125,8 +127,8 @@ def table_many(sc, recs):
     out = [f"## {sc['name']}: {files} files of 1-64 KiB ({size / MIB:.1f} MiB in all), "
            f"{delay} ms before every answer, {sc['n']} at once" if size else f"## {sc['name']}", "",
            f"Ideal: {ideal:.2f} s (one wait per file per slot; a tool that probes first waits twice).", "",
-           "| tool | return s | durable s | ret/ideal | dur/haul | CPU s | RSS MiB | anon MiB | req | conn "
-           "| sent/size |",
+           "| tool | return s | durable s | return/ideal | durable/haul | CPU s | peak RSS MiB | peak RssAnon MiB "
+           "| requests | connections | sent/size |",
            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     ref = next((t for t in sc["tools"] if t.startswith("haul")), None)
     ref_dur = med([r["durable"] for r in recs if r["tool"] == ref])
@@ -151,9 +153,10 @@ def table_kill(sc, recs):
     size = sc["size"]
     out = [f"## {sc['name']}: {sizename(size)} behind one shared {sc['cap']} MiB/s link, "
            "SIGKILL at a share of the file, then the same command to the end", "",
-           "Killed at: what the origin had sent when the kill landed. sent/size and req: both runs together.",
+           "killed at: what the origin had sent when the kill landed; sent/size, requests, connections: "
+           "both runs together.",
            "",
-           "| tool | kill at | killed at | sent/size | req | conn | return s (both) | durable s |",
+           "| tool | kill at | killed at | sent/size | requests | connections | return s (both) | durable s |",
            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for t in sc["tools"]:
         pcts = sorted({r["kill_pct"] for r in recs if r["tool"] == t})
