@@ -1,270 +1,481 @@
-#!/bin/sh
-# bench/run.sh -- haul side by side with curl, aria2c, axel and lftp.
+#!/bin/bash
+# bench/run.sh -- haul side by side with curl, aria2c, axel, lftp and wget2,
+# against an origin of our own that paces every connection in the kernel.
+# bench/README says what each number means and why the set-up is fair.
 #
-# One command sets everything up and runs it: the tools from Debian (as
-# root, unless --no-install), a private nginx on 127.0.0.1 (tests/lib/
-# nginx.sh: own prefix, stopped by its pid) and random test files. Every
-# scenario runs each of its tools in turn, REPS times over (A B C A B C ...),
-# into a fresh output directory, checks the output with cmp, and records the
-# wall time, user+sys CPU and peak RSS (/usr/bin/time), the requests and
-# connections nginx saw and how long a sync after it took. It prints medians
-# (min-max) and the ratio of haul to each tool as Markdown, and writes the
-# table and the raw runs to bench/results/. The machine is noisy: compare only within one run.
+#   bench/run.sh [--quick] [-r REPS] [-s SCENARIO,...] [-d DATA_DIR]
+#                [-o OUT_DIR] [--no-install] [--list]
 #
-#   bench/run.sh [-r REPS] [-s SCENARIO,...] [-d DATA_DIR] [-o OUT_DIR]
-#                [--no-install] [--list]
-#
-#   -r REPS       repetitions per tool and scenario (default 3)
+#   --quick       a subset of every scenario: smaller files, one repetition,
+#                 fewer kill points (about 5 minutes on 2 cores)
+#   -r REPS       repetitions per tool and scenario (default 3; 1 with --quick)
 #   -s LIST       scenarios to run (default: all; --list shows them)
-#   -d DATA_DIR   where the test files live and are reused between runs
-#                 (default /var/tmp/haul-bench; needs about 6 GiB free)
+#   -d DATA_DIR   test files, the origin binary and the TLS keys, reused
+#                 between runs (default /var/tmp/haul-bench; about 7 GiB)
 #   -o OUT_DIR    where downloads go (default DATA_DIR/out, on the same disk;
-#                 give a tmpfs such as /dev/shm to leave the disk out)
+#                 a tmpfs such as /dev/shm leaves the disk out)
+#   --no-install  do not apt-get install missing tools (a missing tool is
+#                 skipped, and said so)
 #
-# Environment: HAUL (default: the haul built in this tree).
+# Every run: remove the last output, sync (untimed), zero the origin's
+# counters, start the tool under bench/sample.py (time to return, then to
+# durable: fsync of its files; CPU; peak RSS and RssAnon), read the
+# counters, check the output with cmp. Tools take turns within a
+# repetition (A B C A B C). Writes bench/results/STAMP.md (the report) and
+# STAMP.runs (one JSON object per run). Environment: HAUL (default: the
+# haul built in this tree), CC (default cc).
 set -eu
+argv="$*"
 top=$(cd "$(dirname "$0")/.." && pwd)
 HAUL=${HAUL:-$top/src/haul}
-reps=3
+reps=
 only=
 data=/var/tmp/haul-bench
 outdir=
 install=1
 list=0
+quick=0
+usage() {
+	echo "usage: bench/run.sh [--quick] [-r REPS] [-s SCENARIO,...] [-d DIR] [-o DIR] [--no-install] [--list]" >&2
+	exit 2
+}
 while [ $# -gt 0 ]; do
 	case $1 in
-	-r) reps=$2; shift 2 ;;
-	-s) only=$2; shift 2 ;;
-	-d) data=$2; shift 2 ;;
-	-o) outdir=$2; shift 2 ;;
+	-r) [ $# -ge 2 ] || usage; reps=$2; shift 2 ;;
+	-s) [ $# -ge 2 ] || usage; only=$2; shift 2 ;;
+	-d) [ $# -ge 2 ] || usage; data=$2; shift 2 ;;
+	-o) [ $# -ge 2 ] || usage; outdir=$2; shift 2 ;;
+	--quick) quick=1; shift ;;
 	--no-install) install=0; shift ;;
 	--list) list=1; shift ;;
-	*) echo "usage: bench/run.sh [-r REPS] [-s SCENARIO,...] [-d DIR] [-o DIR] [--no-install] [--list]" >&2
-	   exit 2 ;;
+	*) usage ;;
 	esac
 done
+[ -n "$reps" ] || reps=$((quick ? 1 : 3))
 case $reps in '' | *[!0-9]* | 0) echo "bench: -r wants a positive number" >&2; exit 2 ;; esac
 outdir=${outdir:-$data/out}
 
 # --- the tools: one line each ------------------------------------------------
-# NAME  COMMAND (sh syntax; $N connections, $N16 = min(N, 16), $URL, $OUT,
-# $DIR = the directory of $OUT). aria2c takes at most 16 connections per host.
+# NAME  COMMAND (sh words; no shell runs it, so the pid is the tool's).
+# $N connections, $N16 = min(N, 16) (aria2c's most per host), $CHUNK =
+# size / N, $URL, $OUT, $DIR = the directory of $OUT, $SRC the file itself
+# (dd), $LIST an aria2-style URL list and $CONFIG a curl -K file (many
+# files). *_TLS: the options that make a tool trust the run's CA (empty
+# over plain HTTP); axel has none, it reads OpenSSL's SSL_CERT_FILE.
+# The *-kill variants are the tools with their default options.
 TOOLS='
-haul	"$HAUL" -q -n $N -o "$OUT" "$URL"
-haul-default	"$HAUL" -q -o "$OUT" "$URL"
-haul-auto	"$HAUL" -q -n auto -o "$OUT" "$URL"
-haul-nojournal	"$HAUL" -q --no-journal -o "$OUT" "$URL"
-curl	curl -sS -o "$OUT" "$URL"
-aria2c	aria2c -q -x $N16 -s $N -k 1M --allow-overwrite=true --auto-file-renaming=false -d "$DIR" -o f "$URL"
-axel	axel -q -n $N -o "$OUT" "$URL"
-lftp	lftp -c "pget -n $N \"$URL\" -o \"$OUT\""
-lftp-1	lftp -c "pget -n 1 \"$URL\" -o \"$OUT\""
+haul	"$HAUL" -q -n $N $HAUL_TLS -o "$OUT" "$URL"
+haul-auto	"$HAUL" -q -n auto $HAUL_TLS -o "$OUT" "$URL"
+curl	curl -sS $CURL_TLS -o "$OUT" "$URL"
+aria2c	aria2c -q -x $N16 -s $N -k 1M $ARIA2_TLS --allow-overwrite=true --auto-file-renaming=false -d "$DIR" -o f "$URL"
+axel	env $AXEL_TLS axel -q -n $N -o "$OUT" "$URL"
+lftp	lftp -c "${LFTP_TLS}pget -n $N \"$URL\" -o \"$OUT\""
+lftp-1	lftp -c "${LFTP_TLS}pget -n 1 \"$URL\" -o \"$OUT\""
+wget2	wget2 -q --max-threads=$N --chunk-size=$CHUNK $WGET2_TLS -O "$OUT" "$URL"
+dd	dd if="$SRC" of="$OUT" bs=4M conv=fdatasync status=none
+haul-i	"$HAUL" -q -i "$LIST" -j 16 -d "$DIR"
+aria2c-i	aria2c -q -i "$LIST" -j 16 -d "$DIR" --allow-overwrite=true --auto-file-renaming=false
+curl-K	curl -sS --parallel --parallel-max 16 -K "$CONFIG"
+curl-K-now	curl -sS --parallel --parallel-immediate --parallel-max 16 -K "$CONFIG"
+haul-kill	"$HAUL" -q -o "$OUT" "$URL"
+aria2c-kill	aria2c -q -d "$DIR" -o f "$URL"
+curl-kill	curl -sS -C - -o "$OUT" "$URL"
+axel-kill	axel -q -o "$OUT" "$URL"
 '
 
 # --- the scenarios: one line each -------------------------------------------
-# NAME  FILE  LOCATION  N  MiB/s-PER-CONNECTION (0: none)  TOOLS
-# /rK/ caps each connection at K MiB/s; /dK/ adds 0.1 s before the first
-# byte of every answer (echo_sleep) and then caps at K MiB/s.
+# NAME  KIND  SIZE  QUICK-SIZE  PATH  N  CAP  DELAY  ORIGIN  TOOLS
+# KIND: get (one file), tls (the same through the TLS proxy), many (SIZE
+# files of 1-64 KiB, -j 16), kill (SIGKILL at 20/40/60/80 % then resume).
+# PATH picks the origin's behaviour (bench/origin.c): /rK/ paces each
+# connection at K MiB/s, /dMS/ waits MS ms before every answer, /tK/ shares
+# K MiB/s among all connections, /fast/ neither. CAP in MiB/s per
+# connection (shared, for kill), DELAY in ms: they make the ideal.
+# ORIGIN: wan (segments clamped to 1448 bytes, like a real path: no free
+# initial burst on paced connections) or lan (loopback's 64 KiB segments).
+# dd runs beside the tools of get and tls scenarios: the disk's limit.
 SCENARIOS='
-cap25-n4	1g	/r25/	4	25	haul aria2c axel lftp
-cap25-n8	1g	/r25/	8	25	haul aria2c axel lftp
-cap25-n16	1g	/r25/	16	25	haul aria2c axel lftp
-cap10-n32	1g	/r10/	32	10	haul aria2c axel lftp
-cap5-n64	1g	/r5/	64	5	haul aria2c axel lftp
-delay-n16	1g	/d25/	16	25	haul aria2c axel lftp
-auto-cap25	1g	/r25/	16	25	haul-default haul-auto
-fast-1g	1g	/fast/	16	0	haul-default haul-auto haul-nojournal lftp-1 curl aria2c axel
-fast-4g	4g	/fast/	16	0	haul-default haul-auto haul-nojournal lftp-1 curl aria2c axel
+pace-curl	get	256m	64m	/r25/	1	25	0	wan	curl
+pace-lftp	get	1g	512m	/r25/	16	25	0	wan	lftp dd
+cap25-n16	get	1g	256m	/r25/	16	25	0	wan	haul aria2c axel lftp wget2 dd
+cap10-n64	get	1g	256m	/r10/	64	10	0	wan	haul aria2c axel lftp dd
+cap1-n256	get	1g	256m	/r1/	256	1	0	wan	haul aria2c axel lftp dd
+delay-n16	get	1g	256m	/d100/r25/	16	25	100	wan	haul aria2c axel lftp dd
+fast-1g	get	1g	256m	/fast/	16	0	0	lan	haul haul-auto curl aria2c axel lftp-1 wget2 dd
+fast-4g	get	4g	1g	/fast/	16	0	0	lan	haul haul-auto curl aria2c axel lftp-1 dd
+tls-fast	tls	1g	256m	/fast/	16	0	0	lan	haul curl aria2c axel lftp dd
+tls-cap25	tls	1g	256m	/r25/	16	25	0	wan	haul curl aria2c axel lftp dd
+small	many	300	200	/d30/	16	0	30	wan	haul-i aria2c-i curl-K curl-K-now
+kill	kill	64m	64m	/t8/	0	8	0	wan	haul-kill aria2c-kill curl-kill axel-kill
 '
+KILL_POINTS='20 40 60 80'
+[ $quick -eq 0 ] || KILL_POINTS='40 80'
 
 if [ $list -eq 1 ]; then
-	echo "$SCENARIOS" | awk -F'\t' 'NF { printf "%-10s %s file, %s, N=%s, tools: %s\n", $1, $2, $3, $4, $6 }'
+	echo "$SCENARIOS" | awk -F'\t' 'NF { printf "%-10s %-4s %s (quick %s) %s N=%s via %s: %s\n", $1, $2, $3, $4, $5, $6, $9, $10 }'
 	exit 0
 fi
 
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+# The scenarios to run, with the size this run uses.
+selected=$(echo "$SCENARIOS" | awk -F'\t' -v only="$only" -v q=$quick '
+	NF && (only == "" || index("," only ",", "," $1 ",")) { $3 = q ? $4 : $3; print }' OFS='\t')
+[ -n "$selected" ] || die "no such scenario: $only (see --list)"
+
 # --- set-up --------------------------------------------------------------------
-need="nginx aria2c axel lftp curl cmp"
+wanted_tools=$(echo "$selected" | cut -f10 | tr ' ' '\n' | sed 's/-.*//' | sort -u)
+need_tls=0
+echo "$selected" | cut -f2 | grep -qx tls && need_tls=1
 missing=
-for c in $need; do command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] || missing="$missing $c"; done
-[ -x /usr/bin/time ] || missing="$missing time"
-echo_mod=/usr/lib/nginx/modules/ngx_http_echo_module.so
-[ -f "$echo_mod" ] || missing="$missing echo-module"
+for t in $wanted_tools cmp python3 ${CC:-cc}; do
+	case $t in haul | dd) continue ;; esac
+	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+done
+[ $need_tls -eq 0 ] || { command -v openssl >/dev/null && { command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; }; } ||
+	missing="$missing openssl nginx"
 if [ -n "$missing" ]; then
 	if [ $install -eq 1 ] && [ "$(id -u)" -eq 0 ]; then
-		echo "bench: installing:$missing" >&2
+		say "installing:$missing"
 		DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-			nginx aria2 axel lftp curl diffutils time libnginx-mod-http-echo >/dev/null
+			curl aria2 axel lftp wget2 diffutils python3 gcc libc6-dev nginx openssl >/dev/null
 	else
-		echo "bench: missing:$missing (run as root, or install them)" >&2
-		exit 1
+		say "missing:$missing -- their runs are skipped"
 	fi
 fi
-[ -x "$HAUL" ] || { echo "bench: $HAUL is not built (./configure && make)" >&2; exit 1; }
+[ -x "$HAUL" ] || die "$HAUL is not built (./autogen.sh && ./configure && make)"
+PATH=$PATH:/usr/sbin
 
 mkdir -p "$data" "$outdir"
-avail=$(df -Pk "$data" | awk 'NR == 2 { print int($4 / 1048576) }')
-want=0
-[ -f "$data/1g" ] && [ "$(stat -c %s "$data/1g")" -eq 1073741824 ] || want=$((want + 1))
-[ -f "$data/4g" ] && [ "$(stat -c %s "$data/4g")" -eq 4294967296 ] || want=$((want + 4))
-if [ "$avail" -lt $((want + 5)) ]; then
-	echo "bench: $data has $avail GiB free; the test files and one output need $((want + 5)) GiB" >&2
-	exit 1
+# The origin is built here, not by make: it is a tool of the benchmark, not of haul.
+origin_bin=$data/haul-bench-origin
+if [ ! -x "$origin_bin" ] || [ "$top/bench/origin.c" -nt "$origin_bin" ]; then
+	${CC:-cc} -O2 -Wall -o "$origin_bin.tmp" "$top/bench/origin.c" && mv "$origin_bin.tmp" "$origin_bin" ||
+		die "cannot build $origin_bin"
 fi
-for f in 1g 4g; do
-	sz=$(( ${f%g} * 1073741824 ))
-	if [ ! -f "$data/$f" ] || [ "$(stat -c %s "$data/$f")" -ne $sz ]; then
-		echo "bench: writing $data/$f (random)" >&2
-		head -c $sz /dev/urandom >"$data/$f.tmp" && mv "$data/$f.tmp" "$data/$f"
+
+bytes_of() { # 64m, 1g -> bytes
+	case $1 in
+	*m) echo $(( ${1%m} * 1048576 )) ;;
+	*g) echo $(( ${1%g} * 1073741824 )) ;;
+	esac
+}
+want=0
+for f in $(echo "$selected" | awk -F'\t' '$2 != "many" { print $3 }' | sort -u); do
+	sz=$(bytes_of "$f")
+	[ -f "$data/$f" ] && [ "$(stat -c %s "$data/$f")" -eq "$sz" ] || want=$((want + sz / 1048576))
+done
+avail=$(df -Pk "$data" | awk 'NR == 2 { print int($4 / 1024) }')
+[ "$avail" -gt $((want + 5120)) ] || die "$data has $avail MiB free; the test files and one output need $((want + 5120))"
+for f in $(echo "$selected" | awk -F'\t' '$2 != "many" { print $3 }' | sort -u); do
+	sz=$(bytes_of "$f")
+	if [ ! -f "$data/$f" ] || [ "$(stat -c %s "$data/$f")" -ne "$sz" ]; then
+		say "writing $data/$f (random)"
+		head -c "$sz" /dev/urandom >"$data/$f.tmp" && mv "$data/$f.tmp" "$data/$f"
 	fi
 done
+# Many small files: sizes from 1 to 64 KiB, the same every time.
+if [ ! -f "$data/small/f300" ]; then
+	say "writing $data/small (300 files)"
+	mkdir -p "$data/small"
+	for i in $(seq 1 300); do
+		head -c $(( (i * 7919) % 65536 + 1024 )) /dev/urandom >"$data/small/f$i"
+	done
+fi
+sync # the test files' own writeback must not land in the first runs
 
-PATH=$PATH:/usr/sbin
-. "$top/tests/lib/nginx.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/haul-bench.XXXXXX")
-trap 'nginx_stop; rm -rf "$work" "$outdir/run"' EXIT
-NGINX_MODULES=$echo_mod
-NGINX_EXTRA=$(for k in 25 10 5; do
-	printf '        location /r%s/ { alias "%s/"; limit_rate %sm; }\n' "$k" "$data" "$k"
-	printf '        location ~ ^/d%s/(.*)$ { echo_sleep 0.1; echo_exec /r%s/$1; }\n' "$k" "$k"
-done)
-export NGINX_MODULES NGINX_EXTRA
-nginx_start "$data" "$work/ngx" >/dev/null
-base=http://127.0.0.1:$NGINX_PORT
-alog=$NGINX_WORK/access.log
+pids=
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	rm -rf "$work" "$outdir/run"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-# --- one run -------------------------------------------------------------------
-# run SCENARIO TOOL REP FILE LOCATION N: appends one line to $work/runs:
-# scenario tool rep seconds user sys rss_kb requests connections sync_seconds
-# Every run starts with the disk flushed (an untimed sync), so no tool pays
-# for the one before; sync_seconds is how long the data the tool left in the
-# page cache took to reach the disk after it exited (haul fsyncs before it
-# exits; the others do not).
-run() {
-	sc=$1 tool=$2 rep=$3 file=$4 loc=$5 N=$6
-	N16=$(( N > 16 ? 16 : N ))
-	cmd=$(echo "$TOOLS" | awk -F'\t' -v t="$tool" '$1 == t { print $2 }')
-	[ -n "$cmd" ] || { echo "bench: no tool '$tool'" >&2; exit 1; }
-	rm -rf "$outdir/run"
-	mkdir "$outdir/run"
-	DIR=$outdir/run OUT=$outdir/run/f URL=$base$loc$file
-	before=$(wc -l <"$alog")
-	sync
-	# A failed run or a wrong file is counted against the tool, not timed.
-	if ! eval "/usr/bin/time -o \"$work/time\" -f '%e %U %S %M' timeout 900 $cmd" \
-		>"$work/out" 2>&1 </dev/null; then
-		echo "$sc $tool $rep exit $(sed -n 's/.*non-zero status \([0-9]*\).*/\1/p' "$work/time")" \
-			>>"$work/failed"
-		printf '%-10s %-15s #%s FAILED: %s\n' "$sc" "$tool" "$rep" "$(tail -n 2 "$work/out" | tr '\n' ' ')" >&2
-		return 0
-	fi
-	s0=$(date +%s.%N)
-	sync
-	s1=$(date +%s.%N)
-	if ! cmp -s "$OUT" "$data/$file"; then
-		echo "$sc $tool $rep wrong-output" >>"$work/failed"
-		printf '%-10s %-15s #%s: the output differs from %s\n' "$sc" "$tool" "$rep" "$data/$file" >&2
-		return 0
-	fi
-	sleep 0.3 # let nginx write the last log lines
-	tail -n +$((before + 1)) "$alog" >"$work/new"
-	reqs=$(grep -vc ready "$work/new" || true)
-	conns=$(awk '{ print $1 }' "$work/new" | sort -u | wc -l)
-	echo "$sc $tool $rep $(cat "$work/time") $reqs $conns $(echo "$s0 $s1" | awk '{ printf "%.3f", $2 - $1 }')" \
-		>>"$work/runs"
-	printf '%-10s %-15s #%s %6.2f s\n' "$sc" "$tool" "$rep" "$(cut -d' ' -f1 "$work/time")" >&2
+# start_origin NAME ARGS...: one origin over DATA_DIR; sets NAME_port.
+start_origin() {
+	local name=$1 port
+	shift
+	"$origin_bin" "$@" "$data" >"$work/$name.out" 2>"$work/$name.err" &
+	pids="$pids $!"
+	for _ in $(seq 50); do
+		port=$(awk '/^port/ { print $2 }' "$work/$name.out")
+		[ -z "$port" ] || break
+		sleep 0.1
+	done
+	[ -n "$port" ] || die "the $name origin did not start: $(cat "$work/$name.err")"
+	eval "${name}_port=$port"
+}
+start_origin wan --mss 1448
+start_origin lan
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-: >"$work/runs"
+# TLS: a CA of this run's own, and nginx terminating TLS in front of each
+# origin. HTTP/1.1 has one request in flight per client connection, and
+# nginx serves it over one upstream connection, which the origin paces per
+# request: the per-connection cap holds through the proxy. proxy_buffering
+# off: nginx forwards what it reads (no temporary files on the disk the
+# tools write to). The certificate names 127.0.0.1 both as an IP address
+# and as a DNS name: axel 2.17 matches DNS names only.
+CA=
+if [ $need_tls -eq 1 ]; then
+	tls=$data/tls
+	if [ ! -f "$tls/server.pem" ]; then
+		mkdir -p "$tls"
+		openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=haul bench CA" \
+			-keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null &&
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+			-keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null &&
+		printf 'subjectAltName=IP:127.0.0.1,DNS:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$tls/ext" &&
+		openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+			-CAcreateserial -days 3650 -extfile "$tls/ext" -out "$tls/server.pem" 2>/dev/null ||
+			die "cannot make the TLS certificates in $tls"
+	fi
+	CA=$tls/ca.pem
+	mkdir -p "$work/nginx/tmp"
+	for try in 1 2 3; do
+		tls_wan_port=$(free_port) tls_lan_port=$(free_port)
+		{
+			echo "daemon off; worker_processes 2; pid $work/nginx/nginx.pid;"
+			echo "error_log $work/nginx/error.log;"
+			[ "$(id -u)" -ne 0 ] || echo "user root;"
+			echo "events { worker_connections 4096; }"
+			echo "http {"
+			echo "  access_log off;"
+			for d in client_body proxy fastcgi uwsgi scgi; do echo "  ${d}_temp_path $work/nginx/tmp/$d;"; done
+			for o in wan lan; do
+				eval "up=\$${o}_port; port=\$tls_${o}_port"
+				echo "  upstream $o { server 127.0.0.1:$up; keepalive 64; }"
+				echo "  server {"
+				echo "    listen 127.0.0.1:$port ssl;"
+				echo "    ssl_certificate $tls/server.pem; ssl_certificate_key $tls/server.key;"
+				echo "    keepalive_requests 100000;"
+				echo "    location / {"
+				echo "      proxy_pass http://$o; proxy_http_version 1.1; proxy_set_header Connection \"\";"
+				echo "      proxy_buffering off; proxy_buffer_size 256k; proxy_buffers 4 256k;"
+				echo "      proxy_busy_buffers_size 256k; proxy_read_timeout 900s;"
+				echo "    }"
+				echo "  }"
+			done
+			echo "}"
+		} >"$work/nginx/nginx.conf"
+		nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" >"$work/nginx/out" 2>&1 &
+		ngx_pid=$!
+		ok=0
+		for _ in $(seq 30); do
+			if curl -s -o /dev/null --cacert "$CA" "https://127.0.0.1:$tls_lan_port/_stats"; then ok=1; break; fi
+			kill -0 $ngx_pid 2>/dev/null || break
+			sleep 0.1
+		done
+		[ $ok -eq 0 ] || break
+		kill $ngx_pid 2>/dev/null || true
+		wait $ngx_pid 2>/dev/null || true
+	done
+	[ $ok -eq 1 ] || die "nginx (TLS) did not start: $(tail -n 3 "$work/nginx/error.log" "$work/nginx/out" 2>/dev/null)"
+	pids="$pids $ngx_pid"
+fi
+
+# --- one run -------------------------------------------------------------------
+runs=$work/runs
+: >"$runs"
 : >"$work/failed"
-echo "$SCENARIOS" | awk -F'\t' 'NF' >"$work/scenarios"
-while IFS='	' read -r sc file loc n cap tools; do
-	case ",${only:-$sc}," in *",$sc,"*) ;; *) continue ;; esac
+
+tool_cmd() { echo "$TOOLS" | awk -F'\t' -v t="$1" '$1 == t { print $2 }'; }
+
+# measure SC TOOL REP STATS_URL CHECK EXTRA_JSON KILL_BYTES WORD...: run the
+# tool's WORDs under sample.py, read the origin's counters, check the
+# output; appends one JSON object to $runs, or a line to $work/failed.
+# CHECK: "file SRC OUT", "dir SRC_DIR OUT_DIR N" or "none"; EXTRA_JSON is
+# merged into the record; KILL_BYTES, if not empty, is when to SIGKILL.
+measure() {
+	local sc=$1 tool=$2 rep=$3 stats=$4 check=$5 extra=$6 kill=$7
+	shift 7
+	local args=(--out "$work/one.json" --sync "$outdir/run" --timeout "$run_timeout")
+	[ -z "$kill" ] || args+=(--kill-at "$stats" "$kill")
+	command -v "$1" >/dev/null 2>&1 ||
+		{ echo "$sc $tool $rep not-installed" >>"$work/failed"; return 0; }
+	python3 "$top/bench/sample.py" "${args[@]}" -- "$@" >"$work/tool.out" 2>&1 || true
+	local st
+	st=$(curl -s "$stats") || st='{}'
+	local rc
+	rc=$(python3 -c 'import json,sys; r = json.load(open(sys.argv[1])); print("timeout" if r["timed_out"] else r["rc"])' "$work/one.json")
+	local ok=1 why=
+	if [ -z "$kill" ] && [ "$rc" != 0 ]; then
+		ok=0 why="exit $rc: $(tail -n 2 "$work/tool.out" | tr '\n' ' ')"
+	elif [ -z "$kill" ]; then
+		set -- $check
+		case $1 in
+		file) cmp -s "$2" "$3" || { ok=0; why="output differs"; } ;;
+		dir)
+			local i
+			for i in $(seq 1 "$4"); do
+				cmp -s "$2/f$i" "$3/f$i" || { ok=0; why="f$i differs or is missing"; break; }
+			done ;;
+		esac
+	fi
+	if [ $ok -eq 0 ]; then
+		echo "$sc $tool #$rep: $why" >>"$work/failed"
+		say "$sc $tool #$rep FAILED: $why"
+		return 0
+	fi
+	python3 - "$work/one.json" "$st" "$sc" "$tool" "$rep" "$extra" >>"$runs" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+st = json.loads(sys.argv[2] or "{}")
+r.update(scenario=sys.argv[3], tool=sys.argv[4], rep=int(sys.argv[5]), origin=st)
+r.update(json.loads(sys.argv[6] or "{}"))
+print(json.dumps(r))
+EOF
+	printf 'bench: %-10s %-12s #%s %7.2f s return %7.2f s durable\n' "$sc" "$tool" "$rep" \
+		"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["return"])' "$work/one.json")" \
+		"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["durable"])' "$work/one.json")" >&2
+}
+
+# fresh: an empty output directory and a flushed disk, untimed.
+fresh() {
+	rm -rf "$outdir/run"
+	mkdir "$outdir/run"
+	sync
+}
+
+# tool_words TOOL: the tool's command, expanded, into the array words.
+tool_words() {
+	local cmd
+	cmd=$(tool_cmd "$1")
+	[ -n "$cmd" ] || die "no tool '$1'"
+	eval "words=($cmd)"
+}
+
+run_get() { # SC KIND FILE PATH N ORIGIN TOOLS...
+	local sc=$1 kind=$2 file=$3 path=$4 n=$5 origin=$6
+	shift 6
+	local size port stats base
+	size=$(bytes_of "$file")
+	eval "port=\$${origin}_port"
+	stats=http://127.0.0.1:$port/_stats
+	if [ "$kind" = tls ]; then
+		eval "base=https://127.0.0.1:\$tls_${origin}_port"
+		HAUL_TLS="--cacert $CA" CURL_TLS="--cacert $CA" ARIA2_TLS="--ca-certificate=$CA"
+		AXEL_TLS="SSL_CERT_FILE=$CA" LFTP_TLS="set ssl:ca-file $CA; " WGET2_TLS="--ca-certificate=$CA"
+	else
+		base=http://127.0.0.1:$port
+		HAUL_TLS= CURL_TLS= ARIA2_TLS= AXEL_TLS= LFTP_TLS= WGET2_TLS=
+	fi
+	N=$n N16=$(( n > 16 ? 16 : n )) CHUNK=$(( (size + n - 1) / n ))
+	URL=$base$path$file DIR=$outdir/run OUT=$outdir/run/f SRC=$data/$file
+	run_timeout=$((quick ? 300 : 1200))
+	local r t
 	for r in $(seq "$reps"); do
-		for t in $tools; do
-			run "$sc" "$t" "$r" "$file" "$loc" "$n"
+		for t in "$@"; do
+			fresh
+			curl -s -o /dev/null "$stats?reset=1"
+			tool_words "$t"
+			measure "$sc" "$t" "$r" "$stats?reset=0" "file $SRC $OUT" \
+				"{\"size\": $size}" "" "${words[@]}"
 		done
 	done
-done <"$work/scenarios"
+}
+
+run_many() { # SC COUNT PATH ORIGIN TOOLS...
+	local sc=$1 count=$2 path=$3 origin=$4
+	shift 4
+	local port i size=0
+	eval "port=\$${origin}_port"
+	LIST=$work/list CONFIG=$work/curl.config DIR=$outdir/run
+	: >"$LIST"
+	: >"$CONFIG"
+	for i in $(seq 1 "$count"); do
+		printf 'http://127.0.0.1:%s%ssmall/f%s\n  out=f%s\n' "$port" "$path" "$i" "$i" >>"$LIST"
+		printf 'url = "http://127.0.0.1:%s%ssmall/f%s"\noutput = "%s/f%s"\n' "$port" "$path" "$i" "$DIR" "$i" >>"$CONFIG"
+		size=$((size + $(stat -c %s "$data/small/f$i")))
+	done
+	run_timeout=300
+	local r t
+	for r in $(seq "$reps"); do
+		for t in "$@"; do
+			fresh
+			curl -s -o /dev/null "http://127.0.0.1:$port/_stats?reset=1"
+			tool_words "$t"
+			measure "$sc" "$t" "$r" "http://127.0.0.1:$port/_stats?reset=0" \
+				"dir $data/small $DIR $count" "{\"size\": $size, \"files\": $count}" "" "${words[@]}"
+		done
+	done
+}
+
+run_kill() { # SC FILE PATH ORIGIN TOOLS...
+	local sc=$1 file=$2 path=$3 origin=$4
+	shift 4
+	local port size stats
+	size=$(bytes_of "$file")
+	eval "port=\$${origin}_port"
+	stats=http://127.0.0.1:$port/_stats
+	URL=http://127.0.0.1:$port$path$file DIR=$outdir/run OUT=$outdir/run/f SRC=$data/$file
+	run_timeout=$((quick ? 300 : 900))
+	local r t p
+	for r in $(seq "$reps"); do
+		for p in $KILL_POINTS; do
+			for t in "$@"; do
+				fresh
+				curl -s -o /dev/null "$stats?reset=1"
+				tool_words "$t"
+				# first run: SIGKILL once the origin has sent p % of the file
+				measure "$sc" "$t-killed" "$r" "$stats?reset=0" none \
+					"{\"size\": $size, \"kill_pct\": $p}" $((size * p / 100)) "${words[@]}"
+				# then the same command again, to the end (the counters run on)
+				measure "$sc" "$t" "$r" "$stats?reset=0" "file $SRC $OUT" \
+					"{\"size\": $size, \"kill_pct\": $p}" "" "${words[@]}"
+			done
+		done
+	done
+}
+
+t_start=$(date +%s)
+while IFS='	' read -r sc kind file qfile path n cap delay origin tools; do
+	[ -n "$sc" ] || continue
+	echo "$sc	$kind	$file	$path	$n	$cap	$delay	$origin	$tools" >>"$work/scenarios"
+	say "scenario $sc: $tools"
+	case $kind in
+	get | tls) run_get "$sc" "$kind" "$file" "$path" "$n" "$origin" $tools ;;
+	many) run_many "$sc" "$file" "$path" "$origin" $tools ;;
+	kill) run_kill "$sc" "$file" "$path" "$origin" $tools ;;
+	esac
+done <<EOF
+$selected
+EOF
+elapsed=$(( $(date +%s) - t_start ))
 
 # --- the report ----------------------------------------------------------------
 stamp=$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$top/bench/results"
 raw=$top/bench/results/$stamp.runs
 md=$top/bench/results/$stamp.md
+cp "$runs" "$raw"
 {
-	echo "# scenario tool rep seconds user sys rss_kb requests connections sync_seconds"
-	cat "$work/runs"
-} >"$raw"
-{
-	echo "# haul benchmark, $stamp"
-	echo
-	echo "$(uname -srm), $(nproc) cores; haul $("$HAUL" --version 2>/dev/null | head -n 1 | cut -d' ' -f2);"
-	echo "$(nginx -v 2>&1 | sed 's/.*: //'), $(curl --version | head -n 1 | cut -d' ' -f1-2),"
-	echo "$(aria2c --version | head -n 1), $(axel --version 2>/dev/null | head -n 1 | cut -d' ' -f1-2),"
-	echo "$(lftp --version | head -n 1 | sed 's/^LFTP | Version \([^ ]*\).*/lftp \1/'). Output to $outdir"
-	echo "($(df -PT "$outdir" | awk 'NR == 2 { print $2 }')). $reps runs per tool, interleaved; medians (min-max)."
-	echo
-	awk -v scen="$work/scenarios" '
-	function med(a, n,   i, j, t) {
-		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
-	BEGIN {
-		while ((getline l < scen) > 0) {
-			split(l, f, "\t"); size[f[1]] = f[2] == "4g" ? 4096 : 1024
-			n[f[1]] = f[4]; cap[f[1]] = f[5]; order[++ns] = f[1]; tl[f[1]] = f[6]
-		}
-	}
-	{
-		k = $1 SUBSEP $2; c = ++cnt[k]
-		sp[k, c] = size[$1] / $4; cpu[k, c] = ($5 + $6) / (size[$1] / 1024)
-		rss[k, c] = $7 / 1024; rq[k, c] = $8; cn[k, c] = $9; seen[$1] = 1
-		dsp[k, c] = size[$1] / ($4 + $10)
-	}
-	END {
-		for (s = 1; s <= ns; s++) {
-			sc = order[s]
-			if (!seen[sc]) continue
-			nt = split(tl[sc], tools, " ")
-			ideal = cap[sc] ? cap[sc] * n[sc] : 0
-			printf "## %s: %d MiB, N = %d%s\n\n", sc, size[sc], n[sc], \
-				cap[sc] ? sprintf(", %d MiB/s per connection (ideal %d MiB/s)", cap[sc], ideal) : ", no cap"
-			printf "| tool | MiB/s | CPU s/GiB | peak RSS MiB | requests | connections | haul / tool | MiB/s to disk | haul / tool to disk |\n"
-			printf "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
-			ref = ""
-			for (t = 1; t <= nt; t++) if (tools[t] ~ /^haul/) { ref = tools[t]; break }
-			# Medians first: a tool listed before haul still gets its ratio.
-			for (t = 1; t <= nt; t++) {
-				k = sc SUBSEP tools[t]; c = cnt[k]
-				if (!c) continue
-				for (i = 1; i <= c; i++) a[i] = sp[k, i]; speed[tools[t]] = med(a, c)
-				for (i = 1; i <= c; i++) a[i] = dsp[k, i]; dspeed[tools[t]] = med(a, c)
-			}
-			for (t = 1; t <= nt; t++) {
-				k = sc SUBSEP tools[t]; c = cnt[k]
-				if (!c) continue
-				lo = 1e18; hi = 0
-				for (i = 1; i <= c; i++) { a[i] = sp[k, i]; if (a[i] < lo) lo = a[i]; if (a[i] > hi) hi = a[i] }
-				m = speed[tools[t]]
-				for (i = 1; i <= c; i++) a[i] = cpu[k, i]; mc = med(a, c)
-				for (i = 1; i <= c; i++) a[i] = rss[k, i]; mr = med(a, c)
-				for (i = 1; i <= c; i++) a[i] = rq[k, i]; mq = med(a, c)
-				for (i = 1; i <= c; i++) a[i] = cn[k, i]; mn = med(a, c)
-				md = dspeed[tools[t]]
-				printf "| %s | %.0f (%.0f-%.0f) | %.2f | %.1f | %d | %d | %s | %.0f | %s |\n", tools[t], m, lo, hi, mc, mr, mq, mn, \
-					tools[t] == ref ? (ideal ? sprintf("%.3f x ideal", m / ideal) : "-") : \
-					sprintf("%.2f", speed[ref] / m), md, \
-					tools[t] == ref ? "-" : sprintf("%.2f", dspeed[ref] / md)
-			}
-			printf "\n"
-		}
-	}' "$work/runs"
-	if [ -s "$work/failed" ]; then
-		echo "Failed runs (not timed): scenario tool repetition reason"
-		echo
-		sed 's/^/    /' "$work/failed"
-	fi
-} >"$md"
+	echo "cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	echo "cores=$(nproc)"
+	echo "kernel=$(uname -sr)"
+	echo "memory=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+	dev=$(df -P "$outdir" | awk 'NR == 2 { print $1 }')
+	echo "disk=$outdir: $(df -PT "$outdir" | awk 'NR == 2 { print $2 }') on $dev, $(lsblk -dno SIZE "$dev" 2>/dev/null | tr -d ' ' || echo '?')$(lsblk -dno MODEL "$dev" 2>/dev/null | sed 's/^ *\(.\)/ \1/') (the kernel says rotational=$(lsblk -dno ROTA "$dev" 2>/dev/null | tr -d ' '))"
+	echo "haul=$("$HAUL" --version 2>/dev/null | head -n 1)"
+	echo "curl=$(curl --version | head -n 1 | cut -d' ' -f1-2)"
+	echo "aria2c=$(aria2c --version 2>/dev/null | head -n 1)"
+	echo "axel=$(axel --version 2>/dev/null | head -n 1 | cut -d' ' -f1-2)"
+	echo "lftp=$(lftp --version 2>/dev/null | head -n 1 | sed 's/^LFTP | Version \([^ ]*\).*/lftp \1/')"
+	echo "wget2=$(wget2 --version 2>/dev/null | head -n 1 | cut -d' ' -f2-3)"
+	[ $need_tls -eq 0 ] || echo "nginx=$(nginx -v 2>&1 | sed 's/.*: //')"
+	echo "reps=$reps"
+	echo "quick=$quick"
+	echo "elapsed=$elapsed"
+	echo "outdir=$outdir"
+	echo "command=bench/run.sh $argv"
+} >"$work/machine"
+python3 "$top/bench/report.py" "$work/machine" "$work/scenarios" "$runs" "$work/failed" "$stamp" >"$md"
 cat "$md"
-echo "bench: wrote $md and $raw" >&2
+say "wrote $md and $raw in $elapsed s"
