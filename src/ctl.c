@@ -1,131 +1,42 @@
 /*
- * ctl.c -- drives downloads: decides between a fresh start and a resume,
- * runs the transfer loop with checkpoints and fresh URLs, commits, reports.
+ * ctl.c -- one download as a state machine the loop drives: the first range
+ * request as the probe (or a probe proper where one is needed), the file
+ * created or resumed by an I/O job, the transfers with checkpoints and
+ * fresh URLs, and the checks and the name, by I/O jobs again. Nothing here
+ * waits; see ctl_int.h for the states.
  */
 #include "config.h"
 
 #include <inttypes.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "blocks.h"
 #include "clock.h"
-#include "ctl.h"
+#include "ctl_int.h"
 #include "expiry.h"
-#include "fetch.h"
-#include "journal.h"
-#include "net.h"
-#include "plan.h"
-#include "verify.h"
-#include "probe.h"
-#include "report.h"
-#include "store.h"
-#include "stream.h"
-#include "syncer.h"
-#include "trust.h"
 #include "url.h"
 
-/* Tries to get a fresh URL before giving up, and the first pause between. */
-#define REFRESH_TRIES 4
-#define REFRESH_BACKOFF_MS 1000
-
-
-struct ctl {
-	const struct opts *o;        /* borrowed */
-	const struct msg *m;         /* borrowed */
-	volatile sig_atomic_t *stop; /* borrowed */
-	const struct download *d;    /* borrowed */
-	struct net *net;             /* borrowed: shared by a batch */
-	char *url;                   /* owned: the GET URL now */
-	char *head_url;              /* owned, NULL: the HEAD URL now */
-	struct remote remote;
-	struct store store;
-	struct plan plan;
-	struct blocks blocks;
-	struct journal journal;
-	struct syncer sync;          /* writes checkpoints beside the loop */
-	struct fetch f;
-	struct fetch_stats st;       /* over every fetch of this download */
-	struct verify v;             /* whole-file checks, hashed as it lands */
-	struct stream out;           /* -o -: the window to standard output */
-	int streaming;               /* -o -: no file, no journal; out instead */
-	int checks_set;              /* v has its checks */
-	struct trust_plan tplan;     /* the store's claims to check (not with --no-verify) */
-	int keep_part;               /* failed a check: keep FILE.part */
-	int journaling;              /* FILE.haul is open and kept up to date */
-	int created;                 /* this run created FILE.part */
-	int fetching;                /* f is set up */
-	char *jpath;                 /* owned: FILE.haul */
-	uint64_t had;                /* bytes already on disk when we started */
-	uint64_t saved;              /* bytes the journal vouches for now */
-	double t0;
-	struct report_item item;     /* what the progress display shows */
-	int reported;                /* item was started */
-};
-
-static void on_event(void *ctx, const struct fetch_event *ev)
+void ctl_end(struct ctl *c, int ret)
 {
-	struct ctl *c = ctx;
+	c->state = CS_DONE;
+	c->result = ret;
+	if (ret < 0 && !c->err.msg)
+		haul_error_set(&c->err, ret, "%s", haul_code_name(ret));
+}
 
-	switch (ev->kind) {
-	case FEV_REQUEST:
-		if (ev->last == UINT64_MAX)
-			msg_info(c->m, "[%u] GET (whole object)", ev->slot);
-		else
-			msg_info(c->m, "[%u] GET bytes %" PRIu64 "-%" PRIu64, ev->slot, ev->first,
-				 ev->last);
-		break;
-	case FEV_DONE:
-		msg_debug(c->m, "[%u] done: %" PRIu64 " bytes in %" PRIu64 " ms (first byte after %"
-			  PRIu64 " ms)", ev->slot, ev->bytes, ev->ms, ev->wait_ms);
-		break;
-	case FEV_STEAL:
-		msg_info(c->m, "[%u] takes over bytes %" PRIu64 "-%" PRIu64 " from a busy range",
-			 ev->slot, ev->first, ev->last);
-		break;
-	case FEV_RETRY:
-		msg_info(c->m, "[%u] %s; retrying in %" PRIu64 " ms", ev->slot, ev->why,
-			 ev->delay_ms);
-		if (c->m->rep)
-			report_retry(c->m->rep, &c->item, ev->first, ev->last, ev->status, ev->why,
-				     ev->delay_ms);
-		break;
-	case FEV_EXPIRED:
-		msg_info(c->m, "[%u] the URL was refused as expired (%s)", ev->slot, ev->why);
-		break;
-	case FEV_POLITE:
-		msg_warn(c->m, "%s: the server asks to slow down (429/503); now at most %u "
-			 "connections", c->store.path, ev->slot);
-		break;
-	case FEV_RAMP:
-		msg_info(c->m, "%.1f MiB/s measured; now using up to %u connections",
-			 (double)ev->bytes / (1024.0 * 1024.0), ev->slot);
-		break;
-	case FEV_RESCUE:
-		msg_info(c->m, "[%u] takes over bytes %" PRIu64 "-%" PRIu64 " from a slow connection",
-			 ev->slot, ev->first, ev->last);
-		break;
-	case FEV_DEADLINE:
-		msg_warn(c->m, "%s: the URL expires in %" PRId64 " s but the download needs about "
-			 "%" PRId64 " s more; --refresh-cmd would renew it in flight",
-			 c->store.path, ev->left_s, ev->need_s);
-		break;
+/* Fail with err's text (moved into c->err). */
+static void fail(struct ctl *c, int ret, struct haul_error *err)
+{
+	if (err && err != &c->err && err->msg) {
+		haul_error_release(&c->err);
+		c->err = *err;
+		haul_error_init(err);
 	}
+	ctl_end(c, ret);
 }
-
-/* The journal vouches for more now: say so (a "checkpoint" event). */
-static void note_saved(struct ctl *c, uint64_t vouch)
-{
-	if (vouch > c->saved && c->journaling && c->reported && c->m->rep)
-		report_checkpoint(c->m->rep, &c->item, vouch);
-	c->saved = vouch;
-}
-
-/* The data first, then the record: the journal never claims more. */
 
 /* Where the first byte not yet written is (the plan covers every hole). */
 static uint64_t frontier(const struct ctl *c)
@@ -140,6 +51,7 @@ static uint64_t frontier(const struct ctl *c)
 	}
 	return at;
 }
+
 /*
  * A checkpoint: while downloading, handed to the syncer so the transfers go
  * on while the disk catches up (one at a time: FETCH_CP_LATER while the last
@@ -160,7 +72,7 @@ static int on_checkpoint(void *ctx, int final, struct haul_error *err)
 	ret = final ? syncer_wait(&c->sync, &vouch, err) : syncer_poll(&c->sync, &vouch, err);
 	if (ret < 0)
 		return ret;
-	note_saved(c, vouch);
+	ctl_note_saved(c, vouch);
 	if (ret == 1)
 		return FETCH_CP_LATER;
 	if (final) {
@@ -168,7 +80,7 @@ static int on_checkpoint(void *ctx, int final, struct haul_error *err)
 		if (!ret)
 			ret = journal_commit(&c->journal, &c->blocks, err);
 		if (!ret)
-			note_saved(c, blocks_done_bytes(&c->blocks));
+			ctl_note_saved(c, blocks_done_bytes(&c->blocks));
 		return ret;
 	}
 	if (!c->journaling) {
@@ -185,385 +97,44 @@ static int on_checkpoint(void *ctx, int final, struct haul_error *err)
 	return ret;
 }
 
-/* Wait for the checkpoint being written, if any; its error, if it failed. */
-static int settle(struct ctl *c, struct haul_error *err)
-{
-	uint64_t vouch = c->saved;
-	int ret = syncer_wait(&c->sync, &vouch, err);
-
-	if (!ret)
-		note_saved(c, vouch);
-	return ret;
-}
-
-/* Sleep ms, waking early when interrupted. 0, or HAUL_EINTR. */
-static int nap(const struct ctl *c, uint64_t ms)
-{
-	uint64_t until = clock_ms() + ms;
-
-	while (clock_ms() < until) {
-		if (c->stop && *c->stop)
-			return HAUL_EINTR;
-		poll(NULL, 0, 50);
-	}
-	return 0;
-}
-
-/* Does a fresh URL name our object? Probe it and compare. */
-static int same_object(struct ctl *c, const char *get, const char *head, struct haul_error *err)
-{
-	struct remote r;
-	int ret;
-
-	remote_init(&r);
-	ret = probe_run(c->net, get, head, c->stop, &r, err);
-	if (!ret && r.size_known && c->remote.size_known && r.size != c->remote.size)
-		ret = haul_error_set(err, HAUL_ECHANGED, "the renewed URL names another object "
-				     "(%" PRIu64 " bytes, not %" PRIu64 ")", r.size, c->remote.size);
-	else if (!ret && c->remote.etag && r.etag && strcmp(c->remote.etag, r.etag) != 0)
-		ret = haul_error_set(err, HAUL_ECHANGED, "the renewed URL names another object "
-				     "(ETag %s, not %s)", r.etag, c->remote.etag);
-	remote_release(&r);
-	return ret;
-}
-
-/*
- * Get fresh URLs from the download's refresher into c->url/c->head_url,
- * retrying with growing pauses. With check, make sure they name the object
- * probed at the start. 0, HAUL_ECHANGED, HAUL_EINTR or HAUL_EEXPIRED.
- */
-static int renew_urls(struct ctl *c, int check, struct haul_error *err)
-{
-	const struct refresher *rf = c->d->rf;
-	char *get = NULL, *head = NULL;
-	int ret = HAUL_EEXPIRED;
-
-	for (int i = 0; i < REFRESH_TRIES; i++) {
-		if (i) {
-			msg_warn(c->m, "%s: renewing the URL failed (%s); trying again in %d s",
-				 c->store.path, err->msg ? err->msg : "?", (REFRESH_BACKOFF_MS << (i - 1)) / 1000);
-			ret = nap(c, (uint64_t)REFRESH_BACKOFF_MS << (i - 1));
-			if (ret)
-				return haul_error_set(err, ret, "interrupted");
-		}
-		free(get);
-		free(head);
-		get = head = NULL;
-		ret = rf->fetch(rf->ctx, &get, &head, err);
-		if (!ret && url_check(get, "the renewed URL", err))
-			ret = HAUL_EEXPIRED;
-		if (!ret && head && url_check(head, "the renewed HEAD URL", err))
-			ret = HAUL_EEXPIRED;
-		if (!ret && check)
-			ret = same_object(c, get, head, err);
-		if (!ret || ret == HAUL_ECHANGED || ret == HAUL_EINTR)
-			break;
-	}
-	if (ret) {
-		free(get);
-		free(head);
-		if (ret == HAUL_ECHANGED || ret == HAUL_EINTR)
-			return ret;
-		return haul_error_set(err, HAUL_EEXPIRED, "the URL expired and %s could not renew "
-				      "it: %s", rf->what, err->msg ? err->msg : "failed");
-	}
-	free(c->url);
-	free(c->head_url);
-	c->url = get;
-	c->head_url = head;
-	return 0;
-}
-
-/* The fetch loop's hook: a fresh URL for the transfers. */
+/* The fetch loop's hook: a fresh URL for the transfers (checked). */
 static int on_refresh(void *ctx, struct fetch *f, struct haul_error *err)
 {
-	struct ctl *c = ctx;
-	struct url_expiry e;
-	int ret = renew_urls(c, 1, err);
+	(void)f;
+	return ctl_renew_start(ctx, 1, err);
+}
 
-	if (ret)
-		return ret;
-	ret = fetch_set_url(f, c->url, err);
+static void start(struct ctl *c);
+
+void ctl_renewed(struct ctl *c, int ret, struct haul_error *err)
+{
+	struct url_expiry e;
+	struct haul_error local;
+
+	if (c->state == CS_DONE)
+		return;
+	if (!c->fetching) {
+		/* Renewed before anything went out: now it can start. */
+		if (ret)
+			fail(c, ret, err);
+		else
+			start(c);
+		return;
+	}
+	haul_error_init(&local);
+	if (!ret)
+		ret = fetch_set_url(&c->f, c->url, &local);
 	if (!ret && c->m->rep) {
-		c->item.refreshes = c->st.refreshes + f->stats.refreshes + 1;
-		report_refresh(c->m->rep, &c->item, f->refresh_expired ? "expired" : "deadline");
+		c->item.refreshes = c->st.refreshes + c->f.stats.refreshes + 1;
+		report_refresh(c->m->rep, &c->item, c->f.refresh_expired ? "expired" : "deadline");
 	}
 	if (!ret && expiry_from_url(c->url, &e) == 0 && e.known)
 		msg_note(c->m, "%s: renewed the URL through %s (valid for %" PRId64 " s)",
 			 c->store.path, c->d->rf->what, e.deadline - (int64_t)time(NULL));
 	else if (!ret)
 		msg_note(c->m, "%s: renewed the URL through %s", c->store.path, c->d->rf->what);
-	return ret;
-}
-
-static void say_remote(const struct ctl *c)
-{
-	const struct remote *r = &c->remote;
-	static const char *const ranges[] = { "unknown", "yes", "no" };
-
-	if (r->size_known)
-		msg_info(c->m, "%s: %" PRIu64 " bytes, ETag %s, Last-Modified %s, ranges %s",
-			 r->method, r->size, r->etag ? r->etag : "(none)",
-			 r->last_modified ? r->last_modified : "(none)", ranges[r->ranges]);
-	else
-		msg_info(c->m, "%s: size unknown, ETag %s; one stream", r->method,
-			 r->etag ? r->etag : "(none)");
-}
-
-/* FILE exists and we were not told to replace it. */
-static int already_there(struct ctl *c, uint64_t have, struct haul_error *err)
-{
-	const struct remote *r = &c->remote;
-
-	if (r->size_known && have == r->size) {
-		msg_note(c->m, "%s is already complete (%" PRIu64 " bytes); nothing to do "
-			 "(--force downloads it again)", c->store.path, have);
-		return CTL_NOTHING;
-	}
-	if (r->size_known)
-		return haul_error_set(err, HAUL_EIO, "%s: already exists and has %" PRIu64
-				      " bytes, the object %" PRIu64 " (use --force to replace it)",
-				      c->store.path, have, r->size);
-	return haul_error_set(err, HAUL_EIO, "%s: already exists (use --force to replace it)",
-			      c->store.path);
-}
-
-/* Refuse what is in the way of FILE, FILE.part or FILE.haul. */
-static int check_paths(struct ctl *c, int *have_file, uint64_t *file_size, int *have_part,
-		       int *have_journal, struct haul_error *err)
-{
-	const char *paths[3] = { c->store.path, c->store.part_path, c->jpath };
-	int kinds[3];
-
-	for (int i = 0; i < 3; i++) {
-		kinds[i] = store_kind(paths[i], i == 0 ? file_size : NULL, err);
-		if (kinds[i] < 0)
-			return kinds[i];
-		if (kinds[i] == STORE_DIR)
-			return haul_error_set(err, HAUL_EIO, "%s: is a directory", paths[i]);
-		if (kinds[i] == STORE_OTHER)
-			return haul_error_set(err, HAUL_EIO, "%s: is not a regular file (a symbolic "
-					      "link or device?); refusing to use it", paths[i]);
-	}
-	*have_file = kinds[0] == STORE_FILE;
-	*have_part = kinds[1] == STORE_FILE;
-	*have_journal = kinds[2] == STORE_FILE;
-	return 0;
-}
-
-/* Remove FILE.part and FILE.haul left by an earlier run. */
-static void remove_state(struct ctl *c)
-{
-	unlink(c->store.part_path);
-	unlink(c->jpath);
-	store_fsync_dir(c->jpath);
-}
-
-/* Does a check ask for this CRC? (--checksum, or a claim to check.) */
-static int crc_wanted(const struct ctl *c, enum digest_alg alg)
-{
-	const struct expect *sums = c->d->checksums ? c->d->checksums : c->o->checksums;
-	unsigned nsums = c->d->checksums ? c->d->nchecksums : c->o->nchecksums;
-
-	for (unsigned i = 0; i < nsums; i++)
-		if (sums[i].alg == alg)
-			return 1;
-	for (unsigned i = 0; i < c->tplan.n; i++)
-		if (!c->tplan.k[i].parts && c->tplan.k[i].e.alg == alg)
-			return 1;
-	return 0;
-}
-
-/*
- * The blocks keep the CRCs the checks want, as they are written (and as
- * resume re-reads them), so the whole file's are combined, not read back.
- */
-static int track_crcs(struct ctl *c, struct haul_error *err)
-{
-	static const enum digest_alg algs[] = { DIGEST_CRC32, DIGEST_CRC32C, DIGEST_CRC64NVME };
-	enum crc_kind k;
-
-	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
-		if (crc_wanted(c, algs[i]) && !digest_crc_kind(algs[i], &k) &&
-		    blocks_track_crc(&c->blocks, k))
-			return haul_error_set(err, HAUL_EFAIL, "out of memory");
-	return 0;
-}
-
-/*
- * Open the journal and the data of an earlier run. Returns 0 when resuming,
- * 1 when the state was unusable and removed (start afresh), or an error.
- */
-static int resume(struct ctl *c, int have_part, struct haul_error *err)
-{
-	const struct remote *r = &c->remote;
-	struct journal_id id;
-	struct journal_scan scan;
-	char why[256];
-	uint64_t bad;
-	double t;
-	int ret;
-
-	ret = journal_open(&c->journal, c->jpath, &id, &c->blocks, &scan, err);
-	if (ret < 0)
-		return ret;
-	if (ret == JOURNAL_FUTURE)
-		return haul_error_set(err, HAUL_EIO, "%s: written by a newer haul (journal version "
-				      "%u); use that haul, or --restart to discard it", c->jpath,
-				      scan.version);
-	if (ret > 0) {
-		msg_warn(c->m, "%s is %s; starting over", c->jpath,
-			 journal_status_str((enum journal_status)ret));
-		remove_state(c);
-		return 1;
-	}
-	ret = journal_same_object(&id, r->size_known ? r->size : UINT64_MAX, r->etag,
-				  r->last_modified, why, sizeof(why));
-	if (!ret) {
-		journal_id_release(&id);
-		return haul_error_set(err, HAUL_ECHANGED, "%s was started on another object (%s); "
-				      "use --restart to discard it and start over", c->jpath, why);
-	}
-	if (!id.etag && !id.last_modified)
-		msg_warn(c->m, "the server gives no ETag or Last-Modified: resuming %s on its size "
-			 "alone", c->store.path);
-	journal_id_release(&id);
-	if (r->ranges == RANGES_NO)
-		return haul_error_set(err, HAUL_ENET, "cannot resume %s: the server no longer "
-				      "serves ranges (use --restart to start over)", c->store.path);
-	if (!have_part) {
-		msg_warn(c->m, "%s is missing; starting over", c->store.part_path);
-		journal_close(&c->journal, 1);
-		blocks_release(&c->blocks);
-		return 1;
-	}
-	ret = store_open_part(&c->store, 1, err);
-	if (!ret) /* extends a truncated file; keeps what is there */
-		ret = store_preallocate(&c->store, r->size, err);
-	if (!ret)
-		ret = track_crcs(c, err);
-	if (ret)
-		return ret;
-	t = clock_sec();
-	ret = blocks_verify(&c->blocks, &c->store, &bad);
-	if (ret)
-		return haul_error_set(err, HAUL_EIO, "%s: %s", c->store.part_path, strerror(-ret));
-	c->had = c->saved = blocks_done_bytes(&c->blocks);
-	c->journaling = 1;
-	msg_note(c->m, "resuming %s: %" PRIu64 " of %" PRIu64 " bytes on disk, checked in %.2f s",
-		 c->store.path, c->had, r->size, clock_sec() - t);
-	if (bad)
-		msg_warn(c->m, "%" PRIu64 " block%s of %s did not match the journal and will be "
-			 "fetched again", bad, bad == 1 ? "" : "s", c->store.part_path);
-	return 0;
-}
-
-/* A new FILE.part, and a journal when the download can be resumed. */
-static int start_fresh(struct ctl *c, int resumable, struct haul_error *err)
-{
-	const struct remote *r = &c->remote;
-	struct journal_id id = { 0 };
-	int ret;
-
-	ret = store_open_part(&c->store, 0, err);
-	if (ret)
-		return ret;
-	c->created = 1;
-	if (r->size_known) {
-		ret = store_preallocate(&c->store, r->size, err);
-		if (ret)
-			return ret;
-	}
-	if (!resumable)
-		return 0;
-	id.size = r->size;
-	id.bsize = blocks_size_for(r->size);
-	id.created = (uint64_t)time(NULL);
-	id.etag = r->etag;
-	id.last_modified = r->last_modified;
-	id.url = url_redact(c->url);
-	if (blocks_init(&c->blocks, id.size, id.bsize)) {
-		free(id.url);
-		return haul_error_set(err, HAUL_EFAIL, "out of memory");
-	}
-	if ((ret = track_crcs(c, err)) != 0) {
-		free(id.url);
-		return ret;
-	}
-	ret = journal_create(&c->journal, c->jpath, &id, &c->blocks, err);
-	free(id.url);
-	if (!ret)
-		c->journaling = 1;
-	return ret;
-}
-
-/* Probe, renewing the URL first if it is already expired. */
-static int probe(struct ctl *c, struct haul_error *err)
-{
-	struct url_expiry e;
-	int ret;
-
-	if (c->d->rf && expiry_from_url(c->url, &e) == 0 && e.known &&
-	    (int64_t)time(NULL) >= e.deadline) {
-		ret = renew_urls(c, 0, err);
-		if (ret)
-			return ret;
-	}
-	ret = probe_run(c->net, c->url, c->head_url, c->stop, &c->remote, err);
-	if (ret == HAUL_EEXPIRED && c->d->rf) {
-		ret = renew_urls(c, 0, err);
-		if (!ret)
-			ret = probe_run(c->net, c->url, c->head_url, c->stop, &c->remote, err);
-	}
-	return ret;
-}
-
-/*
- * Everything before the transfers: names, what is on disk, the probe,
- * resume or a fresh start. 0 when there is something to fetch,
- * CTL_NOTHING when the file is already there, or an error.
- */
-static int prepare(struct ctl *c, struct haul_error *err)
-{
-	const struct opts *o = c->o;
-	int ret, resumable, have_file = 0, have_part = 0, have_journal = 0;
-	uint64_t fsize = 0;
-
-	ret = c->streaming ? 0 : check_paths(c, &have_file, &fsize, &have_part, &have_journal, err);
-	if (ret)
-		return ret;
-	if (have_journal && o->no_journal && !o->restart)
-		return haul_error_set(err, HAUL_EUSAGE, "%s exists: resume without --no-journal, "
-				      "or use --restart to discard it", c->jpath);
-	ret = probe(c, err);
-	if (ret)
-		return ret;
-	say_remote(c);
-	if (!o->no_verify)
-		trust_plan(&c->remote.claims, c->remote.etag, c->remote.size_known, &c->tplan);
-	if (c->d->expect_size >= 0 &&
-	    (!c->remote.size_known || c->remote.size != (uint64_t)c->d->expect_size))
-		return haul_error_set(err, HAUL_ECHANGED, "%s: the API announced %" PRId64 " bytes "
-				      "but the object has %" PRIu64, c->store.path,
-				      c->d->expect_size, c->remote.size);
-	if (c->streaming) /* nothing on disk to look at or resume */
-		return stream_open(&c->out, STDOUT_FILENO, o->window, c->remote.size_known ?
-				   c->remote.size : UINT64_MAX, &c->v, c->net->multi, err);
-	if (have_file && !o->force)
-		return already_there(c, fsize, err);
-	resumable = c->remote.size_known && c->remote.ranges != RANGES_NO && !o->no_journal;
-	ret = 1;
-	if (have_journal && o->restart) {
-		msg_note(c->m, "discarding %s and starting over", c->jpath);
-		remove_state(c);
-	} else if (have_journal) {
-		ret = resume(c, have_part, err);
-		if (ret < 0)
-			return ret;
-	} else if (have_part) {
-		msg_warn(c->m, "%s has no journal; starting over", c->store.part_path);
-	}
-	return ret == 1 ? start_fresh(c, resumable, err) : 0;
+	fetch_renewed(&c->f, ret, ret ? (local.msg ? local.msg : err ? err->msg : NULL) : NULL);
+	haul_error_release(&local);
 }
 
 /*
@@ -572,7 +143,7 @@ static int prepare(struct ctl *c, struct haul_error *err)
  * at the end; the others are read back by a thread, which starts now when
  * the size is known, at the end otherwise.
  */
-static int setup_checks(struct ctl *c, struct haul_error *err)
+int ctl_checks(struct ctl *c, struct haul_error *err)
 {
 	const struct remote *r = &c->remote;
 	const struct expect *sums = c->d->checksums ? c->d->checksums : c->o->checksums;
@@ -600,9 +171,9 @@ static int setup_checks(struct ctl *c, struct haul_error *err)
 }
 
 /*
- * With whole-file checks the ranges are dealt out in rows (each connection
- * takes the next range in file order), so the gap-free prefix the checks
- * can hash grows during the download, not only at its end.
+ * With checks that read the file back, the ranges are dealt out in rows
+ * (each connection takes the next range in file order), so the gap-free
+ * prefix the checks can hash grows during the download, not only at its end.
  */
 #define VERIFY_ROWS 4
 #define VERIFY_ROW_MIN (16ull * 1024 * 1024) /* no more requests for small files */
@@ -616,59 +187,12 @@ static unsigned rows_for(const struct ctl *c, uint64_t size, unsigned nslots)
 	return rows < 1 ? 1 : rows > VERIFY_ROWS ? VERIFY_ROWS : (unsigned)rows;
 }
 
-/* Once per round of the transfer loop: the numbers the display shows. */
-static void on_round(void *ctx)
+/* The fetch's fields that do not depend on the plan. */
+static void fetch_fields(struct ctl *c, int ranged, unsigned nslots)
 {
-	struct ctl *c = ctx;
-
-	c->item.done = c->had + c->st.bytes + c->f.stats.bytes;
-	c->item.conns = fetch_receiving(&c->f);
-	c->item.retries = c->st.retries + c->f.stats.retries;
-	c->item.refreshes = c->st.refreshes + c->f.stats.refreshes;
-	report_tick(c->m->rep, 0);
-}
-
-/* The download appears on the display (once, even when it restarts). */
-static void report_begin(struct ctl *c, unsigned nslots)
-{
-	if (!c->m->rep || c->reported)
-		return;
-	c->item.etag = c->remote.etag;
-	c->item.size = c->remote.size;
-	c->item.size_known = c->remote.size_known;
-	c->item.had = c->had;
-	c->item.max_conns = nslots;
-	c->item.plan = c->remote.size_known ? &c->plan : NULL;
-	c->item.url = url_redact(c->url);
-	report_start(c->m->rep, &c->item);
-	c->reported = 1;
-}
-
-/* Plan what is missing and get the transfers ready (not yet sent). */
-static int setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_error *err)
-{
-	const struct remote *r = &c->remote;
-	uint64_t size = r->size_known ? r->size : UINT64_MAX;
-	uint64_t align = r->size_known ? blocks_size_for(r->size) : 1;
-	struct range whole = { 0, size }, *holes = NULL;
-	size_t nholes = size ? 1 : 0;
 	struct fetch *f = &c->f;
-	int ret;
+	const struct remote *r = &c->remote;
 
-	if (!c->checks_set && (ret = setup_checks(c, err)) != 0)
-		return ret;
-	/* Without a journal everything is missing; with one, its holes. */
-	if (c->journaling && blocks_holes(&c->blocks, &holes, &nholes))
-		return haul_error_set(err, HAUL_EFAIL, "out of memory");
-	plan_release(&c->plan);
-	if (c->streaming && ranged) /* in file order, within the window */
-		ret = stream_plan(&c->out, &c->plan, size, nslots, c->o->min_split);
-	else
-		ret = plan_init(&c->plan, size, c->journaling ? holes : &whole, nholes,
-				ranged ? nslots * rows_for(c, size, nslots) : 1, c->o->min_split, align);
-	free(holes);
-	if (ret)
-		return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	memset(f, 0, sizeof(*f));
 	f->net = c->net;
 	f->plan = &c->plan;
@@ -690,23 +214,51 @@ static int setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_e
 	f->cp_bytes = c->o->cp_bytes;
 	f->cp_ms = c->o->cp_ms;
 	f->refresh = c->d->rf ? on_refresh : NULL;
-	f->on_event = on_event;
+	f->on_event = ctl_on_event;
 	f->ctx = c;
 	if (c->m->rep && c->m->rep->mode != REPORT_NONE) {
-		f->on_round = on_round;
+		f->on_round = ctl_on_round;
 		f->max_wait_ms = 250; /* the display moves while bytes do not */
 	}
+}
+
+/* Plan what is missing and get the transfers ready (not yet sent). */
+int ctl_setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_error *err)
+{
+	const struct remote *r = &c->remote;
+	uint64_t size = r->size_known ? r->size : UINT64_MAX;
+	uint64_t align = r->size_known ? blocks_size_for(r->size) : 1;
+	struct range whole = { 0, size }, *holes = NULL;
+	size_t nholes = size ? 1 : 0;
+	int ret;
+
+	if (!c->checks_set && (ret = ctl_checks(c, err)) != 0)
+		return ret;
+	/* Without a journal everything is missing; with one, its holes. */
+	if (c->journaling && blocks_holes(&c->blocks, &holes, &nholes))
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	plan_release(&c->plan);
+	if (c->streaming && ranged) /* in file order, within the window */
+		ret = stream_plan(&c->out, &c->plan, size, nslots, c->o->min_split);
+	else
+		ret = plan_init(&c->plan, size, c->journaling ? holes : &whole, nholes,
+				ranged ? nslots * rows_for(c, size, nslots) : 1, c->o->min_split, align);
+	free(holes);
+	if (ret)
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	fetch_fields(c, ranged, nslots);
 	c->fetching = 1;
-	ret = fetch_set_url(f, c->url, err);
-	if (!ret && fetch_begin(f))
-		ret = haul_error_set(err, f->result, "%s", f->err.msg ? f->err.msg : "?");
+	ret = fetch_set_url(&c->f, c->url, err);
+	if (!ret && fetch_begin(&c->f))
+		ret = haul_error_set(err, c->f.result, "%s", c->f.err.msg ? c->f.err.msg : "?");
 	if (!ret)
-		report_begin(c, f->nslots);
+		ctl_report_begin(c, c->f.nslots);
+	c->state = CS_FETCH;
 	return ret;
 }
 
 /* Add up one fetch's numbers and free it. */
-static void account(struct ctl *c)
+void ctl_account(struct ctl *c)
 {
 	struct fetch_stats *a = &c->st, *b = &c->f.stats;
 
@@ -722,247 +274,399 @@ static void account(struct ctl *c)
 	c->fetching = 0;
 }
 
-/* The "finish" event: the download is complete under its name. */
-static void report_done(struct ctl *c, uint64_t size)
+/* What the probe (or the first answer) found, before the file is made. */
+static int learned(struct ctl *c, struct haul_error *err)
 {
-	struct report_finish f = {
-		.bytes = size, .fetched = c->st.bytes, .wasted = c->st.wasted,
-		.seconds = clock_sec() - c->t0, .requests = c->st.requests,
-		.connections = c->st.slots, .retries = c->st.retries, .refreshes = c->st.refreshes,
-	};
-
-	if (!c->m->rep)
-		return;
-	report_begin(c, 0); /* nothing fetched: it still starts and ends */
-	c->item.done = size;
-	report_finish(c->m->rep, &c->item, &f);
-}
-
-static void summary(const struct ctl *c, uint64_t size)
-{
-	const struct fetch_stats *st = &c->st;
-	double secs = clock_sec() - c->t0;
-	double rate = secs > 0 ? (double)st->bytes / secs / (1024.0 * 1024.0) : 0;
-	char had[64] = "", ren[48] = "";
-
-	if (!st->requests && !c->streaming) {
-		msg_note(c->m, "saved %s: %" PRIu64 " bytes, all of them on disk already", c->store.path,
-			 size);
-		return;
-	}
-	if (c->had)
-		snprintf(had, sizeof(had), "; %" PRIu64 " were on disk already", c->had);
-	if (st->refreshes)
-		snprintf(ren, sizeof(ren), ", %u URL renewal%s", st->refreshes,
-			 st->refreshes == 1 ? "" : "s");
-	msg_note(c->m, "%s%s: %" PRIu64 " bytes in %.2f s (%.1f MiB/s), %u connection%s, "
-		 "%u request%s, %u retr%s%s%s", c->streaming ? "streamed to " : "saved ",
-		 c->store.path, size, secs, rate, st->slots,
-		 st->slots == 1 ? "" : "s", st->requests, st->requests == 1 ? "" : "s",
-		 st->retries, st->retries == 1 ? "y" : "ies", ren, had);
-}
-
-/* The download stopped short: say what is kept and how to go on. */
-static int stopped(struct ctl *c, int ret, struct haul_error *err)
-{
-	uint64_t done;
-	char *cause = err->msg;
-	struct haul_error late;
-
-	/* Normally the last checkpoint was made already; if one was still in
-	 * flight, wait for it. An error of its own leaves c->saved as it was. */
-	haul_error_init(&late);
-	settle(c, &late);
-	haul_error_release(&late);
-	done = c->saved; /* what the journal vouches for, not more */
-	const char *how = ret == HAUL_ECHANGED ? "--restart starts over"
-			  : ret == HAUL_EEXPIRED ? "run the command again with a fresh URL to resume"
-						 : "run the same command (or one with a fresh URL "
-						   "for the same object) to resume";
-
-	if (c->created && !done) {
-		/* Nothing worth keeping: leave no litter. */
-		journal_close(&c->journal, 1);
-		store_discard(&c->store);
-		return ret;
-	}
-	err->msg = NULL;
-	haul_error_set(err, ret, "%s; %" PRIu64 " of %" PRIu64 " bytes are saved in %s: %s",
-		       cause ? cause : haul_code_name(ret), done, c->remote.size,
-		       c->store.part_path, how);
-	free(cause);
-	return ret;
-}
-
-/* Each check's outcome as a "verify" event, and what was not checked. */
-static void report_checks(struct ctl *c)
-{
-	char want[2 * DIGEST_MAX + 24];
-
-	for (size_t i = 0; c->m->rep && i < c->v.n; i++) {
-		const struct verify_check *k = &c->v.checks[i];
-
-		verify_expected(k, want, sizeof(want));
-		report_verify(c->m->rep, &c->item, k->label, verify_result_name(k), want,
-			      k->got[0] ? k->got : NULL, verify_result_why(k));
-	}
-	for (unsigned i = 0; c->m->rep && i < c->tplan.nnotes; i++)
-		report_verify(c->m->rep, &c->item, c->tplan.notes[i].check, "unchecked", NULL, NULL,
-			      c->tplan.notes[i].why);
-}
-
-/* The CRCs the blocks kept, combined into the whole file's. */
-static void combine_crcs(struct ctl *c)
-{
-	for (size_t i = 0; c->journaling && i < c->v.n; i++) {
-		const struct verify_check *k = &c->v.checks[i];
-		enum crc_kind kind;
-		uint64_t crc;
-
-		if (k->combined && !digest_crc_kind(k->e.alg, &kind) &&
-		    !blocks_crc(&c->blocks, kind, &crc)) {
-			verify_set_crc(&c->v, k->e.alg, crc);
-			msg_debug(c->m, "%s: combined from %" PRIu64 " blocks as they were written, "
-				  "not read back", digest_name(k->e.alg), c->blocks.count);
-		}
-	}
-}
-
-/* Finish the whole-file checks; a mismatch keeps FILE.part, unrenamed. */
-static int check_file(struct ctl *c, struct haul_error *err)
-{
-	uint64_t size = c->remote.size_known ? c->remote.size : c->plan.segs[0].end;
-	char *cause;
-	int ret = 0;
-
-	if (!c->v.n)
-		return 0;
-	if (!c->remote.size_known && !c->streaming)
-		ret = verify_start(&c->v, &c->store, size, err); /* only now is the size known */
-	combine_crcs(c);
-	if (!ret)
-		ret = verify_finish(&c->v, err);
-	if (!ret || ret == HAUL_EINTEGRITY)
-		report_checks(c);
-	if (!ret) {
-		msg_debug(c->m, "checks finished %.3f s after the last byte", c->v.tail_s);
-		return 0;
-	}
-	if (ret != HAUL_EINTEGRITY)
-		return ret;
-	c->keep_part = 1;
-	cause = err->msg;
-	err->msg = NULL;
-	if (c->streaming) /* written already: all there is to do is say so */
-		haul_error_set(err, ret, "the data written to %s did not match: %s", c->store.path,
-			       cause ? cause : "integrity check failed");
-	else
-		haul_error_set(err, ret, "%s: %s; the data is kept in %s, not renamed (--restart "
-			       "downloads it again)", c->store.path,
-			       cause ? cause : "integrity check failed", c->store.part_path);
-	free(cause);
-	return ret;
-}
-
-/* The checks' lines for the summary, and the warning of an untrusted one. */
-static void say_checks(const struct ctl *c)
-{
-	const struct verify_check *untrusted = NULL;
-	int verified = 0;
-
-	for (size_t i = 0; i < c->v.n; i++) {
-		const struct verify_check *k = &c->v.checks[i];
-		char line[200];
-
-		verify_describe(k, line, sizeof(line));
-		msg_note(c->m, "%s", line);
-		verified |= k->result == VERIFY_OK;
-		if (k->result == VERIFY_UNTRUSTED && !untrusted)
-			untrusted = k;
-	}
-	for (unsigned i = 0; i < c->tplan.nnotes; i++)
-		msg_note(c->m, "not checked: %s (%s)", c->tplan.notes[i].check, c->tplan.notes[i].why);
-	if (untrusted)
-		msg_warn(c->m, "%s: %s; %s", c->store.path, verify_result_why(untrusted),
-			 verified ? "the other checks passed" : "nothing verified it");
-}
-
-static int commit(struct ctl *c, struct haul_error *err)
-{
-	int ret;
-
-	/* -o -: the rest of the window goes out, through the checks. */
-	if (c->streaming && (ret = stream_finish(&c->out, c->remote.size_known ? c->remote.size :
-						 c->plan.segs[0].end, c->stop, err)) != 0)
-		return stream_stopped(&c->out, ret, err);
-	/* A failed fdatasync may have dropped data: never rename after one. */
-	ret = settle(c, err);
-	if (ret)
-		return ret;
-	/* The data's final flush to disk first: the checks' last reading
-	 * runs meanwhile in their thread. */
-	if (c->v.n && !c->streaming && (ret = store_sync(&c->store, err)) != 0)
-		return ret;
-	ret = check_file(c, err);
-	if (ret)
-		return ret;
-	if (c->journaling && c->o->keep_journal) {
-		/* The journal keeps the digests of the finished file. */
-		ret = store_sync(&c->store, err);
-		if (!ret)
-			ret = journal_commit(&c->journal, &c->blocks, err);
-		if (ret)
-			return ret;
-	}
-	ret = c->streaming ? 0 : store_commit(&c->store, c->o->force, err);
-	if (ret)
-		return ret;
-	if (c->journaling)
-		journal_close(&c->journal, !c->o->keep_journal);
-	summary(c, c->remote.size_known ? c->remote.size : c->plan.segs[0].end);
-	report_done(c, c->remote.size_known ? c->remote.size : c->plan.segs[0].end);
-	say_checks(c);
+	ctl_say_remote(c);
+	if (c->d->expect_size >= 0 &&
+	    (!c->remote.size_known || c->remote.size != (uint64_t)c->d->expect_size))
+		return haul_error_set(err, HAUL_ECHANGED, "%s: the API announced %" PRId64 " bytes "
+				      "but the object has %" PRIu64, c->store.path,
+				      c->d->expect_size, c->remote.size);
+	if (!c->o->no_verify)
+		trust_plan(&c->remote.claims, c->remote.etag, c->remote.size_known, &c->tplan);
+	c->pn.restart = c->have_journal && c->o->restart;
+	c->resuming = c->have_journal && !c->o->restart;
+	c->pn.stray_part = !c->have_journal && c->have_part;
 	return 0;
 }
 
-/* After the loop: retry as one stream if need be, then commit or report. */
-static int conclude(struct ctl *c, struct haul_error *err)
+/*
+ * S3 sends its checksums on HEAD (and whole-object GETs) only. A range of
+ * an S3 object whose URL lets haul ask for them (not presigned: public, or
+ * signed with --aws-sigv4) is followed by one HEAD for them, before the
+ * file is made; presigned GET-only URLs refuse HEAD, and skip it.
+ */
+static int wants_head(const struct ctl *c, long status)
+{
+	return status == 206 && !c->o->no_verify && c->remote.claims.backend == BACKEND_S3 &&
+	       !c->remote.claims.n && trust_ask_checksums(c->url) == 1;
+}
+
+/* The first answer is understood (and maybe the HEAD after it): make the file. */
+static int understood(struct ctl *c, struct haul_error *err)
+{
+	struct fetch *f = &c->f;
+	int ret = learned(c, err);
+
+	if (ret)
+		return ret;
+	f->id.size = c->remote.size;
+	f->id.etag = c->remote.etag;
+	f->id.last_modified = c->remote.last_modified;
+	f->size_known = c->remote.size_known;
+	f->ranged = c->remote.ranges != RANGES_NO;
+	return ctl_prepare_file(c, err);
+}
+
+/* The HEAD after the first answer ended: its checksums, if it has them. */
+static void headed(struct probe *p)
+{
+	struct ctl *c = p->ctx;
+	struct haul_error err;
+	int ret = 0;
+
+	haul_error_init(&err);
+	/* A refused HEAD costs nothing but the checksums; another object is
+	 * another matter. */
+	if (!p->ret && c->head_r.size_known && c->head_r.size != c->remote.size)
+		ret = haul_error_set(&err, HAUL_ECHANGED, "the object changed between two answers "
+				     "(%" PRIu64 " bytes, then %" PRIu64 ")", c->remote.size,
+				     c->head_r.size);
+	else if (!p->ret && c->remote.etag && c->head_r.etag &&
+		 strcmp(c->remote.etag, c->head_r.etag) != 0)
+		ret = haul_error_set(&err, HAUL_ECHANGED, "the object changed between two answers "
+				     "(ETag %s, then %s)", c->remote.etag, c->head_r.etag);
+	else if (!p->ret && !strcmp(c->head_r.method, "HEAD"))
+		c->remote.claims = c->head_r.claims;
+	probe_release(p);
+	remote_release(&c->head_r);
+	c->heading = 0;
+	if (!ret)
+		ret = understood(c, &err);
+	if (ret)
+		fetch_fail(&c->f, ret, err.msg);
+	haul_error_release(&err);
+}
+
+/* The first answer's headers are in: what they mean, and make the file. */
+static int on_first(void *ctx, struct fetch *f, long status, struct haul_error *err)
+{
+	struct ctl *c = ctx;
+	int ret;
+
+	ret = remote_from_answer(c->net, fetch_first_handle(f), c->url, status, 0, &c->remote, err);
+	if (!ret && wants_head(c, status)) {
+		remote_init(&c->head_r);
+		c->heading = 1;
+		ret = probe_start(&c->probe, c->net, c->url, NULL, &c->head_r, headed, c);
+		if (!ret)
+			return FETCH_FIRST_WAIT;
+		c->heading = 0;
+		probe_release(&c->probe);
+		ret = 0; /* no checksums, then */
+	}
+	if (!ret)
+		ret = understood(c, err);
+	return ret ? ret : FETCH_FIRST_WAIT;
+}
+
+/* The I/O job made (or resumed) the file: plan, and let the bytes come. */
+void ctl_prepared(struct ctl *c, int ret, struct haul_error *err)
+{
+	const struct remote *r = &c->remote;
+	struct range whole = { 0, r->size }, *holes = NULL;
+	size_t nholes = r->size ? 1 : 0;
+	unsigned nparts;
+	uint64_t align = r->size_known ? blocks_size_for(r->size) : 1;
+
+	ctl_say_prepared(c);
+	if (!ret && c->stop && *c->stop)
+		ret = haul_error_set(err, HAUL_EINTR, "interrupted");
+	if (ret) {
+		if (c->fetching)
+			ctl_account(c);
+		ret = c->journaling ? ctl_stopped(c, ret, err) : ret;
+		fail(c, ret, err);
+		return;
+	}
+	if (!c->fetching) { /* after a probe proper */
+		ret = ctl_setup_fetch(c, r->size_known && r->ranges != RANGES_NO, c->nslots, err);
+		if (ret)
+			fail(c, ret, err);
+		return;
+	}
+	/* After the first answer: its request goes on, the rest is planned. */
+	ret = ctl_checks(c, err);
+	if (!ret && c->journaling && blocks_holes(&c->blocks, &holes, &nholes))
+		ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
+	nparts = c->nslots > 1 ? c->nslots - 1 : 1;
+	nparts *= r->size_known ? rows_for(c, r->size, c->nslots) : 1;
+	if (!ret) {
+		c->f.blocks = c->journaling ? &c->blocks : NULL;
+		c->f.can_fall_back = !c->had;
+		if (fetch_first_plan(&c->f, c->journaling ? holes : &whole, nholes, nparts,
+				     c->o->min_split, align))
+			ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
+	}
+	free(holes);
+	if (ret) {
+		fetch_fail(&c->f, ret, err->msg);
+		return;
+	}
+	if (!c->f.ranged)
+		msg_info(c->m, "the server ignores Range requests; fetching as one stream");
+	fetch_first_ready(&c->f);
+	ctl_report_begin(c, c->f.ranged ? c->f.nslots : 1);
+	c->state = CS_FETCH;
+}
+
+/* The probe proper ended. */
+static void probed(struct probe *p)
+{
+	struct ctl *c = p->ctx;
+	struct haul_error err;
+	int ret = p->ret;
+
+	haul_error_init(&err);
+	if (ret)
+		haul_error_set(&err, ret, "%s", p->err.msg ? p->err.msg : haul_code_name(ret));
+	probe_release(p);
+	if (ret == HAUL_EEXPIRED && c->d->rf && !c->renewed) {
+		haul_error_release(&err);
+		c->renewed = 1; /* renew once, then probe again */
+		c->state = CS_RENEW;
+		ctl_renew_start(c, 0, &c->err);
+		return;
+	}
+	if (!ret)
+		ret = learned(c, &err);
+	if (!ret && c->have_file && !c->o->force) {
+		ret = ctl_already_there(c, &err);
+		if (ret == CTL_NOTHING)
+			ctl_report_done(c, c->remote.size);
+	}
+	if (!ret)
+		ret = ctl_prepare_file(c, &err);
+	if (ret)
+		fail(c, ret, &err);
+	haul_error_release(&err);
+}
+
+/* The first request of a download whose object is not known yet. */
+static int first_request(struct ctl *c, struct haul_error *err)
+{
+	/* With one connection, the first request is for everything. */
+	uint64_t len = c->nslots > 1 ? FETCH_FIRST_RANGE : UINT64_MAX;
+	struct range first = { 0, len };
+	int ret;
+
+	plan_release(&c->plan);
+	if (plan_init(&c->plan, UINT64_MAX, &first, 1, 1, c->o->min_split, 1))
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	remote_init(&c->remote);
+	fetch_fields(c, 1, c->nslots);
+	c->f.probing = 1;
+	c->f.first = 0;
+	c->f.first_len = len;
+	c->f.on_first = on_first;
+	c->f.size_known = 0;
+	c->f.id.size = UINT64_MAX;
+	c->fetching = 1;
+	c->state = CS_FIRST;
+	ret = fetch_set_url(&c->f, c->url, err);
+	if (!ret && fetch_begin(&c->f))
+		ret = haul_error_set(err, c->f.result, "%s", c->f.err.msg ? c->f.err.msg : "?");
+	return ret;
+}
+
+/*
+ * Send the first request: the first range, which is the probe; or a probe
+ * proper where one is needed first -- a HEAD URL to use, a journal to
+ * resume (its object must be the one we find), a file in the way.
+ */
+static void start(struct ctl *c)
+{
+	struct haul_error err;
+	int ret;
+
+	haul_error_init(&err);
+	if (c->head_url || (c->have_journal && !c->o->restart) || (c->have_file && !c->o->force)) {
+		c->state = CS_PROBE;
+		ret = probe_start(&c->probe, c->net, c->url, c->head_url, &c->remote, probed, c);
+		if (ret) {
+			haul_error_set(&err, ret, "%s", c->probe.err.msg ? c->probe.err.msg : "?");
+			probe_release(&c->probe);
+		}
+	} else {
+		ret = first_request(c, &err);
+	}
+	if (ret)
+		fail(c, ret, &err);
+	haul_error_release(&err);
+}
+
+/* -o -: one download, probed and set up in line (nothing else runs). */
+static int start_stream(struct ctl *c, struct haul_error *err)
+{
+	int ret = probe_run(c->net, c->url, c->head_url, c->stop, &c->remote, err);
+
+	if (ret == HAUL_EEXPIRED && c->d->rf) {
+		char *get = NULL, *head = NULL;
+
+		ret = c->d->rf->fetch(c->d->rf->ctx, &get, &head, err);
+		if (!ret) {
+			free(c->url);
+			free(c->head_url);
+			c->url = get;
+			c->head_url = head;
+			ret = probe_run(c->net, c->url, c->head_url, c->stop, &c->remote, err);
+		}
+	}
+	if (!ret)
+		ret = learned(c, err);
+	if (!ret)
+		ret = stream_open(&c->out, STDOUT_FILENO, c->o->window, c->remote.size_known ?
+				  c->remote.size : UINT64_MAX, &c->v, c->net->multi, err);
+	if (!ret)
+		ret = ctl_setup_fetch(c, c->remote.size_known && c->remote.ranges != RANGES_NO,
+				      c->nslots, err);
+	return ret;
+}
+
+/* -o -: the rest of the window goes out, through the checks. */
+static int end_stream(struct ctl *c, struct haul_error *err)
+{
+	uint64_t size = c->remote.size_known ? c->remote.size : c->plan.segs[0].end;
+	char *cause;
+	int ret = stream_finish(&c->out, size, c->stop, err);
+
+	if (ret)
+		return stream_stopped(&c->out, ret, err);
+	ret = verify_finish(&c->v, err);
+	if (!ret || ret == HAUL_EINTEGRITY)
+		ctl_report_checks(c);
+	if (ret == HAUL_EINTEGRITY) {
+		cause = err->msg;
+		err->msg = NULL;
+		haul_error_set(err, ret, "the data written to %s did not match: %s", c->store.path,
+			       cause ? cause : "integrity check failed");
+		free(cause);
+	}
+	if (ret)
+		return ret;
+	ctl_summary(c, size);
+	ctl_report_done(c, size);
+	ctl_say_checks(c);
+	return 0;
+}
+
+/* The transfers ended: fall back to one stream, finish, or say what is kept. */
+static void fetched(struct ctl *c)
 {
 	int ret = c->f.result;
 
 	if (ret < 0)
-		haul_error_set(err, ret, "%s", c->f.err.msg ? c->f.err.msg : haul_code_name(ret));
-	account(c);
+		haul_error_set(&c->err, ret, "%s", c->f.err.msg ? c->f.err.msg : haul_code_name(ret));
+	ctl_account(c);
 	if (ret == FETCH_NO_RANGES) {
 		msg_info(c->m, "the server ignores Range requests; fetching as one stream");
 		if (c->journaling) {
 			struct haul_error ignored;
 
 			haul_error_init(&ignored);
-			settle(c, &ignored); /* the journal goes: its errors do not matter */
+			ctl_settle(c, &ignored); /* the journal goes: its errors do not matter */
 			haul_error_release(&ignored);
 			journal_close(&c->journal, 1);
 			c->journaling = 0;
 		}
-		ret = setup_fetch(c, 0, 1, err);
-		if (!ret) {
-			fetch_drive((struct fetch *[]){ &c->f }, 1, c->net->multi, c->stop, 0);
-			ret = c->f.result;
-			if (ret < 0)
-				haul_error_set(err, ret, "%s", c->f.err.msg ? c->f.err.msg : "?");
-			account(c);
-		}
+		ret = ctl_setup_fetch(c, 0, 1, &c->err);
+		if (ret)
+			ctl_end(c, ret);
+		return;
 	}
 	if (ret < 0 && c->streaming)
-		return stream_stopped(&c->out, ret, err);
-	if (ret < 0)
-		return c->journaling ? stopped(c, ret, err) : ret;
-	return commit(c, err);
+		ret = stream_stopped(&c->out, ret, &c->err);
+	else if (ret < 0 && c->journaling)
+		ret = ctl_stopped(c, ret, &c->err);
+	else if (!ret && c->streaming)
+		ret = end_stream(c, &c->err);
+	else if (!ret)
+		ret = ctl_finish_file(c, &c->err);
+	if (ret || c->streaming)
+		ctl_end(c, ret);
+}
+
+long ctl_tick(struct ctl *c)
+{
+	long wait = 1000, w;
+
+	if (c->state == CS_DONE)
+		return wait;
+	if (c->stop && *c->stop) {
+		/* An I/O job under way ends first: its callback sees the stop. */
+		ctl_renew_release(c);
+		if (c->state == CS_PROBE) {
+			probe_abort(&c->probe);
+			probe_release(&c->probe);
+		}
+		if (c->state == CS_PROBE || c->state == CS_RENEW) {
+			ctl_end(c, haul_error_set(&c->err, HAUL_EINTR, "interrupted"));
+			return wait;
+		}
+		if (c->fetching && c->state != CS_PREPARE)
+			fetch_fail(&c->f, HAUL_EINTR, "interrupted");
+	}
+	if (c->rn.active) {
+		w = ctl_renew_tick(c);
+		wait = w < wait ? w : wait;
+	}
+	if (c->state == CS_PROBE || c->heading) {
+		w = probe_tick(&c->probe);
+		wait = w < wait ? w : wait;
+	}
+	if (c->state != CS_PROBE && c->fetching &&
+	    (c->state == CS_FIRST || c->state == CS_FETCH)) {
+		w = fetch_tick(&c->f);
+		wait = w < wait ? w : wait;
+		if (c->f.done)
+			fetched(c);
+		else if (c->f.on_round)
+			c->f.on_round(c);
+	}
+	return c->state == CS_DONE ? 0 : wait;
+}
+
+int ctl_due(const struct ctl *c)
+{
+	return c->fetching && c->state != CS_PREPARE && fetch_due(&c->f);
+}
+
+int ctl_fd(const struct ctl *c)
+{
+	return ctl_renew_fd(c);
+}
+
+int ctl_done(const struct ctl *c, struct haul_error *err)
+{
+	if (c->state != CS_DONE)
+		return 0;
+	if (c->result < 0 && err) {
+		haul_error_set(err, c->result, "%s",
+			       c->err.msg ? c->err.msg : haul_code_name(c->result));
+	}
+	return 1;
+}
+
+int ctl_result(const struct ctl *c)
+{
+	return c->result;
 }
 
 static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
 		    volatile sig_atomic_t *stop, const struct store_ops *ops,
-		    const struct download *d, struct net *net, struct haul_error *err)
+		    const struct download *d, struct net *net, struct iow *io,
+		    struct haul_error *err)
 {
 	char *output = NULL;
 	size_t n;
@@ -973,7 +677,11 @@ static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
 	c->stop = stop;
 	c->d = d;
 	c->net = net;
+	c->io = io;
 	c->t0 = clock_sec();
+	haul_error_init(&c->err);
+	haul_error_init(&c->rn.err);
+	c->rn.ch.fd = -1;
 	remote_init(&c->remote);
 	store_init(&c->store, ops);
 	journal_init(&c->journal, ops);
@@ -1026,6 +734,10 @@ static void ctl_release(struct ctl *c, int failed)
 	if (c->m->rep)
 		report_drop(c->m->rep, &c->item); /* it points into c */
 	free(c->item.url);
+	ctl_renew_release(c);
+	if (c->state == CS_PROBE || c->heading)
+		probe_release(&c->probe);
+	remote_release(&c->head_r);
 	if (c->fetching)
 		fetch_release(&c->f);
 	syncer_release(&c->sync); /* before the journal and the file go */
@@ -1038,6 +750,7 @@ static void ctl_release(struct ctl *c, int failed)
 	plan_release(&c->plan);
 	store_release(&c->store);
 	remote_release(&c->remote);
+	haul_error_release(&c->err);
 	free(c->jpath);
 	free(c->url);
 	free(c->head_url);
@@ -1045,25 +758,41 @@ static void ctl_release(struct ctl *c, int failed)
 
 int ctl_open(struct ctl **out, const struct opts *o, const struct msg *m,
 	     volatile sig_atomic_t *stop, const struct store_ops *ops, const struct download *d,
-	     struct net *net, unsigned nslots, struct haul_error *err)
+	     struct net *net, struct iow *io, unsigned nslots, struct haul_error *err)
 {
 	struct ctl *c = calloc(1, sizeof(*c));
+	struct url_expiry e;
 	int ret;
 
 	*out = c;
 	if (!c)
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
-	ret = ctl_init(c, o, m, stop, ops, d, net, err);
-	if (!ret)
-		ret = prepare(c, err);
-	if (!ret)
-		ret = setup_fetch(c, c->remote.size_known && c->remote.ranges != RANGES_NO,
-				  nslots ? nslots : 1, err);
-	if (ret == CTL_NOTHING)
-		report_done(c, c->remote.size);
-	else if (ret < 0 && c->journaling)
-		ret = stopped(c, ret, err);
-	return ret;
+	c->nslots = nslots ? nslots : 1;
+	ret = ctl_init(c, o, m, stop, ops, d, net, io, err);
+	if (!ret && !c->streaming)
+		ret = ctl_check_paths(c, err);
+	if (!ret && c->have_journal && o->no_journal && !o->restart)
+		ret = haul_error_set(err, HAUL_EUSAGE, "%s exists: resume without --no-journal, "
+				     "or use --restart to discard it", c->jpath);
+	if (!ret && c->streaming) {
+		ret = start_stream(c, err);
+		if (ret == CTL_NOTHING)
+			ret = 0;
+		return ret;
+	}
+	if (ret)
+		return ret;
+	/* Already expired: renew it before anything goes out. */
+	if (d->rf && expiry_from_url(c->url, &e) == 0 && e.known &&
+	    (int64_t)time(NULL) >= e.deadline) {
+		c->state = CS_RENEW;
+		c->renewed = 1;
+		return ctl_renew_start(c, 0, err);
+	}
+	start(c);
+	if (c->state == CS_DONE && c->result < 0)
+		return haul_error_set(err, c->result, "%s", c->err.msg ? c->err.msg : "?");
+	return 0;
 }
 
 struct fetch *ctl_fetch(struct ctl *c)
@@ -1074,11 +803,6 @@ struct fetch *ctl_fetch(struct ctl *c)
 struct report_item *ctl_item(struct ctl *c)
 {
 	return &c->item;
-}
-
-int ctl_conclude(struct ctl *c, struct haul_error *err)
-{
-	return conclude(c, err);
 }
 
 void ctl_close(struct ctl *c, int failed)

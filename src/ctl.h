@@ -1,8 +1,9 @@
 /*
- * ctl.h -- the controller: downloads from options to finished files.
- * For each: probe -> open or resume FILE.part and its journal -> plan; then
- * all fetch together in one loop (with checkpoints and fresh URLs) -> commit
- * each, and what to tell the user.
+ * ctl.h -- the controller: one download from its URL to a finished file,
+ * as a state machine that the loop of src/batch.c drives alongside the
+ * others: the first request (which is the probe), the file created or
+ * resumed, the transfers with checkpoints and fresh URLs, the checks and the
+ * name -- none of it waited for.
  */
 #ifndef HAUL_CTL_H
 #define HAUL_CTL_H
@@ -27,60 +28,52 @@ struct download {
 	unsigned nchecksums;
 };
 
-/* ctl_open's answer when the file is complete already: nothing to fetch. */
+/* A download's result when the file is complete already: nothing to fetch. */
 #define CTL_NOTHING 1
 
 struct ctl;   /* one download's controller (src/ctl.c) */
 struct fetch;
+struct iow;
 struct net;
 struct report_item;
 
 /*
- * One download, up to the start of its transfers: check d's names, look at
- * what is on disk, probe the server, resume or start FILE.part and its
- * journal, plan, and get the transfers ready on net's multi handle with at
- * most nslots connections. *out is the new controller -- also on failure,
- * so that it can be reported (ctl_item) and freed (ctl_close). Returns 0,
- * CTL_NOTHING (the file is complete already: reported as finished), or a
- * HAUL_E* with err set (what is kept and how to resume is in err).
+ * One download: check d's names and what is on disk, and send its first
+ * request on net's multi handle (at most nslots connections; disk work goes
+ * to io). Nothing is waited for: ctl_tick drives it from there. *out is the
+ * new controller -- also on failure, so that it can be reported (ctl_item)
+ * and freed (ctl_close). Returns 0 or a HAUL_E* with err set.
  */
 int ctl_open(struct ctl **out, const struct opts *o, const struct msg *m,
 	     volatile sig_atomic_t *stop, const struct store_ops *ops, const struct download *d,
-	     struct net *net, unsigned nslots, struct haul_error *err);
+	     struct net *net, struct iow *io, unsigned nslots, struct haul_error *err);
 
-/* The download's transfers (drive them with fetch_drive), NULL: none. */
+/*
+ * Once per round of the loop: what is due (retries, checkpoints, fresh
+ * URLs, the next state). Returns how long the loop may sleep for it (ms).
+ */
+long ctl_tick(struct ctl *c);
+
+/* Must the loop go round again at once, without sleeping? */
+int ctl_due(const struct ctl *c);
+
+/* A descriptor the loop must wait on for it (a refresh command's output), or -1. */
+int ctl_fd(const struct ctl *c);
+
+/*
+ * Has it ended? 1 with its result in ctl_result (0, CTL_NOTHING or a
+ * HAUL_E*, whose text goes into err), 0 while it runs.
+ */
+int ctl_done(const struct ctl *c, struct haul_error *err);
+int ctl_result(const struct ctl *c);
+
+/* The download's transfers, NULL: none now. */
 struct fetch *ctl_fetch(struct ctl *c);
 
 /* What the progress display knows of it (its name, for errors). */
 struct report_item *ctl_item(struct ctl *c);
 
-/*
- * After its transfers ended: fall back to one stream if the server ignored
- * ranges, check the file, give it its name; or keep the state and say how
- * to resume. 0 or a HAUL_E* with err set.
- */
-int ctl_conclude(struct ctl *c, struct haul_error *err);
-
 /* Free c (NULL is fine); failed: remove what a failure leaves no use for. */
 void ctl_close(struct ctl *c, int failed);
-
-/*
- * Download o->url (with o->head_url, o->output and o->refresh_cmd). Returns
- * 0 or a negative HAUL_E* with err set. *stop is the interrupt flag raised
- * by the signal handler (borrowed). ops is the I/O seam (NULL: the real
- * system calls).
- */
-int ctl_run(const struct opts *o, const struct msg *m, volatile sig_atomic_t *stop,
-	    const struct store_ops *ops, struct haul_error *err);
-
-/*
- * Download ds[0..n), o->jobs at a time, over at most o->connections
- * connections in all (src/batch.c). Each failure is reported on its own
- * line; returns 0 when all succeeded, else the code of the first that
- * failed, with err saying how many failed.
- */
-int ctl_batch(const struct opts *o, const struct msg *m, volatile sig_atomic_t *stop,
-	      const struct store_ops *ops, const struct download *ds, size_t n,
-	      struct haul_error *err);
 
 #endif

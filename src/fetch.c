@@ -17,12 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "clock.h"
 #include "expiry.h"
 #include "fetch.h"
 #include "http.h"
+#include "num.h"
 #include "retry.h"
 #include "stream.h"
 #include "trust.h"
@@ -57,6 +59,7 @@ enum slot_state {
 };
 
 struct slot {
+	struct xfer x;        /* first: its requests' CURLOPT_PRIVATE */
 	struct fetch *f;      /* borrowed back pointer */
 	CURL *e;              /* owned, reused for every request of this slot */
 	unsigned id;
@@ -77,6 +80,8 @@ struct slot {
 	int cut;              /* we stopped it: the segment was shortened */
 	int io_errno;         /* pwrite failed with this */
 	int paused;           /* held until the pending checkpoint is made */
+	int first_answer;     /* probing: this request's answer is the first */
+	int ended_early;      /* probing: it ended before on_first was done */
 	struct bhash h;       /* digest of the block being written */
 	/* libcurl hands the body over in pieces of at most 16 KiB, whatever the
 	 * receive buffer: one pwrite each made 65536 system calls per GiB. The
@@ -142,6 +147,40 @@ int fetch_set_url(struct fetch *f, const char *url, struct haul_error *err)
 	return 0;
 }
 
+/*
+ * Probing: is this answer what on_first is to read? A 206 from where we
+ * asked, a 200 (the whole object: no ranges) or a 416 saying the object is
+ * empty. Anything else is classified as usual (an error page, an expired
+ * URL, a range from elsewhere).
+ */
+static enum range_check first_check(struct slot *s, const struct range_response *rr)
+{
+	struct content_range cr;
+
+	if (s->status == 206 || s->status == 200 || s->status == 416) {
+		if (rr->content_length_raw) {
+			/* A length that is no number, or past 2^63: hostile. */
+			const char *p = rr->content_length_raw;
+			uint64_t len;
+
+			if (num_scan_u64(&p, &len) != NUM_OK || *p || len > (uint64_t)INT64_MAX)
+				return RANGE_MISMATCH;
+		}
+		if (s->status == 206 && (http_parse_content_range(rr->content_range, &cr) != 0 ||
+					 !cr.has_range || cr.first != s->first))
+			return RANGE_MISMATCH;
+		if (s->status == 416 && (http_parse_content_range(rr->content_range, &cr) != 0 ||
+					 !cr.has_total || cr.total != 0))
+			return RANGE_NOT_SUCCESS;
+		if (rr->content_encoding && strcasecmp(rr->content_encoding, "identity") != 0)
+			return RANGE_ENCODED;
+		s->f->first_pending = 1;
+		s->first_answer = 1;
+		return RANGE_OK;
+	}
+	return s->status >= 200 && s->status <= 299 ? RANGE_MISMATCH : RANGE_NOT_SUCCESS;
+}
+
 /* Validate the response headers once, before the first body byte. */
 static void slot_check(struct slot *s)
 {
@@ -165,7 +204,9 @@ static void slot_check(struct slot *s)
 	rr.content_length_raw = net_header(s->e, "Content-Length");
 	rr.etag = net_header(s->e, "ETag");
 	rr.last_modified = net_header(s->e, "Last-Modified");
-	if (f->ranged)
+	if (f->probing)
+		s->check = first_check(s, &rr);
+	else if (f->ranged)
 		s->check = http_check_range(&rr, s->first, s->last, &f->id);
 	else if (s->status != 200)
 		s->check = s->status == 206 ? RANGE_MISMATCH : RANGE_NOT_SUCCESS;
@@ -248,6 +289,12 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	}
 	if (s->check != RANGE_OK)
 		return CURL_WRITEFUNC_ERROR; /* never write what we did not ask for */
+	if (f->probing) {
+		/* Held until the owner knows what the answer means (and has a
+		 * file for it): libcurl keeps the bytes meanwhile. */
+		s->paused = 1;
+		return CURL_WRITEFUNC_PAUSE;
+	}
 	if (f->checkpoint && f->stats.bytes - f->cp_at_bytes >= CP_HOLD * f->cp_bytes) {
 		/* Enough unrecorded bytes: hold this transfer (libcurl keeps the
 		 * data) until the loop has made a checkpoint. */
@@ -309,6 +356,8 @@ static int slot_start(struct slot *s, long idx)
 	s->cut = 0;
 	s->io_errno = 0;
 	s->paused = 0;
+	s->first_answer = 0;
+	s->ended_early = 0;
 	s->elen = 0;
 	s->errbuf[0] = '\0';
 	s->gen = url_gen(f);
@@ -326,13 +375,14 @@ static int slot_start(struct slot *s, long idx)
 					      f->store->part_path, strerror(-r));
 	}
 	curl_easy_setopt(s->e, CURLOPT_URL, f->url);
+	curl_easy_setopt(s->e, CURLOPT_HTTPHEADER, f->headers);
 	if (f->ranged) {
 		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, s->first, s->last);
 		curl_easy_setopt(s->e, CURLOPT_RANGE, range);
 	} else {
 		curl_easy_setopt(s->e, CURLOPT_RANGE, NULL);
 	}
-	if (curl_multi_add_handle(f->net->multi, s->e) != CURLM_OK)
+	if (xfer_add(f->net->multi, s->e, &s->x))
 		return haul_error_set(&f->err, HAUL_EFAIL, "cannot start a transfer");
 	s->state = SLOT_BUSY;
 	s->started_ms = clock_ms();
@@ -470,9 +520,16 @@ static int fail(struct slot *s, int code, int haul_code)
 	struct fetch *f = s->f;
 	char buf[64], *safe = url_redact(f->url);
 	const char *why = why_failed(s, code, buf, sizeof(buf));
+	const struct net *n = f->net;
 
-	haul_error_set(&f->err, haul_code, "%s: %s%s", safe ? safe : "URL", why,
-		       http_curl_hint(code));
+	if (s->status >= 300 && s->status < 400 && n->secret)
+		haul_error_set(&f->err, haul_code, "%s: the server redirects (HTTP %ld); not "
+			       "followed, so that the %s %.*s credential goes nowhere else",
+			       safe ? safe : "URL", s->status, n->secret_via,
+			       (int)strcspn(n->secret, ":"), n->secret);
+	else
+		haul_error_set(&f->err, haul_code, "%s: %s%s", safe ? safe : "URL", why,
+			       http_curl_hint(code));
 	free(safe);
 	return haul_code;
 }
@@ -529,6 +586,11 @@ static int slot_done(struct slot *s, int code)
 	s->state = SLOT_IDLE;
 	if (!s->checked)
 		slot_check(s); /* no body: an empty or header-only answer */
+	if (f->probing && s->first_answer) {
+		/* on_first reads its headers; the bytes (if any) come again. */
+		s->ended_early = 1;
+		return 0;
+	}
 	{
 		curl_off_t got = 0;
 
@@ -556,6 +618,13 @@ static int slot_done(struct slot *s, int code)
 	x.body_len = s->elen;
 	x.past_deadline = f->deadline && (int64_t)time(NULL) >= f->deadline;
 	x.url_worked = f->url_worked && s->gen == url_gen(f);
+	if (code == CURLE_OK && s->check == RANGE_OK && f->ranged && !x.complete &&
+	    g->pos == s->last + 1) {
+		/* All it asked for came, and the segment goes on (the first
+		 * request of a huge object ends before its block does). */
+		s->tries = 0;
+		return slot_start(s, s->seg);
+	}
 	switch (http_classify(&x)) {
 	case OUTCOME_DONE: {
 		uint64_t ran = clock_ms() - s->started_ms;
@@ -608,7 +677,7 @@ static int slot_done(struct slot *s, int code)
 	}
 	if (s->wrote)
 		s->tries = 0; /* it made progress: a fresh start, from where it stopped */
-	if (++s->tries > f->max_tries) {
+	if (++s->tries >= f->max_tries) {
 		fail(s, code, HAUL_ENET);
 		return haul_error_set(&f->err, HAUL_ENET, "%s (gave up after %u tries in a row)",
 				      f->err.msg ? f->err.msg : "", f->max_tries);
@@ -648,6 +717,7 @@ static int make_headers(struct fetch *f)
 	const char *name = NULL, *value = NULL;
 	char *h;
 	size_t n;
+	int ask;
 
 	if (f->id.etag && !http_etag_weak(f->id.etag)) {
 		name = "If-Match";
@@ -671,8 +741,11 @@ static int make_headers(struct fetch *f)
 		if (!f->headers)
 			return -1;
 	}
-	/* A URL signed with x-amz-checksum-mode must carry it every time. */
-	if (trust_ask_checksums(f->url) == 2) {
+	/* A URL signed with x-amz-checksum-mode must carry it every time; the
+	 * first request of an unsigned one asks for S3's checksums (they come
+	 * with an answer that holds the whole object). */
+	ask = trust_ask_checksums(f->url);
+	if (ask == 2 || (ask == 1 && f->probing)) {
 		struct curl_slist *l = curl_slist_append(f->headers, TRUST_ASK_HEADER);
 
 		if (!l)
@@ -681,6 +754,8 @@ static int make_headers(struct fetch *f)
 	}
 	return 0;
 }
+
+static void slot_xfer_done(struct xfer *x, int code);
 
 static int slots_create(struct fetch *f)
 {
@@ -692,6 +767,7 @@ static int slots_create(struct fetch *f)
 	for (unsigned i = 0; i < f->nslots; i++) {
 		struct slot *s = &f->slots[i];
 
+		s->x.done = slot_xfer_done;
 		s->f = f;
 		s->id = i;
 		s->seg = -1;
@@ -701,10 +777,8 @@ static int slots_create(struct fetch *f)
 		s->e = net_easy(f->net);
 		if (!s->e)
 			return -1;
-		curl_easy_setopt(s->e, CURLOPT_HTTPHEADER, f->headers);
 		curl_easy_setopt(s->e, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(s->e, CURLOPT_WRITEDATA, s);
-		curl_easy_setopt(s->e, CURLOPT_PRIVATE, s);
 		curl_easy_setopt(s->e, CURLOPT_ERRORBUFFER, s->errbuf);
 	}
 	return 0;
@@ -772,21 +846,41 @@ static void finish(struct fetch *f, int result)
 	f->result = result;
 }
 
-/* Get a fresh URL and send what waited for one. */
+/* Start getting a fresh URL; what needs it waits for fetch_renewed. */
 static int renew(struct fetch *f)
 {
-	int ret;
-
 	f->refresh_expired = f->need_refresh;
 	f->need_refresh = 0;
-	ret = f->refresh(f->ctx, f, &f->err);
-	if (ret)
-		return ret;
+	f->renewing = 1;
+	return f->refresh(f->ctx, f, &f->err);
+}
+
+void fetch_renewed(struct fetch *f, int ret, const char *msg)
+{
+	f->renewing = 0;
+	if (f->done)
+		return;
+	if (ret) {
+		fetch_fail(f, ret, msg);
+		return;
+	}
 	f->stats.refreshes++;
 	for (unsigned i = 0; i < f->nslots && !ret; i++)
 		if (f->slots[i].state == SLOT_EXPIRED)
 			ret = slot_start(&f->slots[i], f->slots[i].seg);
-	return ret;
+	if (ret)
+		finish(f, ret);
+}
+
+void fetch_fail(struct fetch *f, int ret, const char *msg)
+{
+	if (f->done)
+		return;
+	if (msg && !f->err.msg)
+		haul_error_set(&f->err, ret, "%s", msg);
+	else if (!f->err.msg)
+		haul_error_set(&f->err, ret, "%s", haul_code_name(ret));
+	finish(f, ret);
 }
 
 /* Warn once when the URL will expire before the download can end. */
@@ -807,21 +901,28 @@ static void watch_deadline(struct fetch *f, int64_t now)
 	}
 }
 
-/*
- * Everything between two rounds of transfers: fresh URLs, retries that are
- * due, checkpoints, new ranges for idle slots, the end. Returns how long the
- * loop may sleep for f.
- */
-static long tick(struct fetch *f)
+long fetch_tick(struct fetch *f)
 {
 	uint64_t ms = clock_ms();
 	int64_t now = (int64_t)time(NULL);
 	long wait = 1000;
-	int ret = 0, active = 0;
+	int ret = 0, active = f->probing; /* the first answer is awaited */
 
+	if (f->done)
+		return wait;
 	unsigned busy = 0, used = 0, flowing = 0, cap;
 
-	if (f->refresh && (f->need_refresh || (f->refresh_at && now >= f->refresh_at)))
+	if (f->first_pending && !f->first_waiting) {
+		ret = f->on_first(f->ctx, f, f->slots[0].status, &f->err);
+		if (ret == FETCH_FIRST_WAIT)
+			f->first_waiting = 1;
+		else if (!ret)
+			fetch_first_ready(f);
+		if (ret == FETCH_FIRST_WAIT)
+			ret = 0;
+	}
+	if (!ret && f->refresh && !f->renewing &&
+	    (f->need_refresh || (f->refresh_at && now >= f->refresh_at)))
 		ret = renew(f);
 	if (!ret && f->stream)
 		ret = stream_pump(f->stream, f->plan, &f->err); /* what arrived goes out */
@@ -871,13 +972,15 @@ static long tick(struct fetch *f)
 	for (unsigned i = 0; i < f->nslots && !ret; i++) {
 		struct slot *s = &f->slots[i];
 
-		if (s->paused && s->state == SLOT_BUSY &&
+		if (s->paused && s->state == SLOT_BUSY && !f->probing &&
 		    (f->stream ? stream_room(f->stream, f->plan->segs[s->seg].pos)
 			       : f->stats.bytes - f->cp_at_bytes < CP_HOLD * f->cp_bytes)) {
 			s->paused = 0;
 			curl_easy_pause(s->e, CURLPAUSE_CONT);
 		}
-		if (s->state == SLOT_IDLE && used < cap) {
+		/* Probing: the first request alone, until its answer is in. */
+		if (s->state == SLOT_IDLE && used < cap &&
+		    (!f->probing || (s->id == 0 && !f->first_pending))) {
 			ret = slot_refill(s);
 			used += s->state != SLOT_IDLE;
 		}
@@ -924,7 +1027,9 @@ int fetch_begin(struct fetch *f)
 	f->t_start = clock_sec();
 	f->cp_at_bytes = 0;
 	f->cp_at_ms = clock_ms();
-	f->cap = f->nslots;
+	f->cap = f->probing ? 1 : f->nslots; /* probing: the first request alone */
+	f->first_pending = f->first_waiting = 0;
+	f->renewing = 0;
 	/*
 	 * Under --max-speed each connection's speed is haul's own choice, so
 	 * the ramp would measure nothing of the server; and a request keeps
@@ -956,71 +1061,131 @@ int fetch_begin(struct fetch *f)
 	return 0;
 }
 
-void fetch_drive(struct fetch **fs, size_t n, CURLM *multi, volatile sig_atomic_t *stop,
-		 int until_one)
+/* A slot's request ended (it is out of the multi handle). */
+static void slot_xfer_done(struct xfer *x, int code)
 {
-	int running, left;
-	CURLMsg *m;
+	struct slot *s = (struct slot *)x;
+	int ret;
 
-	for (size_t i = 0; i < n; i++)
-		fs[i]->net->busy = 1;
-	for (;;) {
-		long wait = 1000, w;
-		size_t active = 0;
-		int finished = 0, due = 0;
+	s->state = SLOT_IDLE;
+	if (s->f->done)
+		return;
+	ret = slot_done(s, code);
+	if (ret)
+		finish(s->f, ret);
+}
 
-		for (size_t i = 0; i < n; i++) {
-			if (fs[i]->done)
-				continue;
-			if (stop && *stop) {
-				finish(fs[i], haul_error_set(&fs[i]->err, HAUL_EINTR, "interrupted"));
-				continue;
-			}
-			w = tick(fs[i]);
-			if (!fs[i]->done) {
-				active++;
-				wait = w < wait ? w : wait;
-			}
-		}
-		if (!active || (until_one && active < n))
-			break;
-		for (size_t i = 0; i < n; i++) {
-			if (fs[i]->max_wait_ms > 0 && fs[i]->max_wait_ms < wait)
-				wait = fs[i]->max_wait_ms;
-			if (!fs[i]->done && fs[i]->on_round)
-				fs[i]->on_round(fs[i]->ctx);
-		}
-		if (curl_multi_perform(multi, &running) != CURLM_OK) {
-			for (size_t i = 0; i < n; i++)
-				finish(fs[i], haul_error_set(&fs[i]->err, HAUL_EFAIL,
-							     "libcurl multi interface failed"));
-			break;
-		}
-		while ((m = curl_multi_info_read(multi, &left))) {
-			struct slot *s;
-			int ret;
+int fetch_due(const struct fetch *f)
+{
+	return !f->done && (f->cp_due || (f->first_pending && !f->first_waiting));
+}
 
-			if (m->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-			curl_multi_remove_handle(multi, s->e);
-			s->state = SLOT_IDLE;
-			if (s->f->done)
-				continue;
-			ret = slot_done(s, (int)m->data.result);
-			if (ret)
-				finish(s->f, ret);
-			finished = 1;
-		}
-		/* A transfer paused for a checkpoint makes no noise to wake the
-		 * poll: go round at once instead. */
-		for (size_t i = 0; i < n; i++)
-			due |= fs[i]->cp_due;
-		if (!finished && !due)
-			curl_multi_poll(multi, NULL, 0, (int)wait, NULL);
+CURL *fetch_first_handle(struct fetch *f)
+{
+	return f->slots[0].e;
+}
+
+int fetch_first_plan(struct fetch *f, const struct range *holes, size_t nholes,
+		     unsigned nparts, uint64_t min_split, uint64_t align)
+{
+	struct slot *s0 = &f->slots[0];
+	uint64_t size = f->size_known ? f->id.size : UINT64_MAX, a = f->first, b;
+	struct range *rest = NULL;
+	size_t nrest = 0;
+	long idx;
+	int ret;
+
+	plan_release(f->plan);
+	if (!f->ranged) {
+		/* A 200: the answer is the whole object, one stream. */
+		struct range whole = { 0, size };
+
+		if (plan_init(f->plan, size, &whole, size ? 1 : 0, 1, min_split, 1))
+			return -1;
+		s0->seg = size ? 0 : -1;
+		if (size)
+			f->plan->segs[0].owner = (int)s0->id;
+		s0->last = UINT64_MAX;
+		return 0;
 	}
-	for (size_t i = 0; i < n; i++)
-		fs[i]->net->busy = 0;
+	/* The first request's part: what it asked for, within the object and
+	 * the first hole, ending on a block (the request may end before it:
+	 * then it goes on, see slot_done). */
+	b = a >= size ? size : f->first_len > size - a ? size : a + f->first_len;
+	if (b < size && b % align)
+		b = b + (align - b % align) > size ? size : b + (align - b % align);
+	if (nholes && holes[0].start == a && b > holes[0].end)
+		b = holes[0].end;
+	if (nholes) {
+		rest = malloc(nholes * sizeof(*rest));
+		if (!rest)
+			return -1;
+		for (size_t i = 0; i < nholes; i++) {
+			struct range r = holes[i];
+
+			if (r.start < b && r.end > a) /* the part the first request takes */
+				r.start = b > r.start ? b : r.start;
+			if (r.start < r.end)
+				rest[nrest++] = r;
+		}
+	}
+	ret = plan_init(f->plan, size, rest, nrest, nparts ? nparts : 1, min_split, align);
+	free(rest);
+	if (ret)
+		return -1;
+	if (a >= b) {
+		s0->seg = -1; /* nothing to fetch there (an empty object) */
+		return 0;
+	}
+	idx = plan_put(f->plan, a, b, (int)s0->id);
+	if (idx < 0)
+		return -1;
+	s0->seg = idx;
+	if (s0->last > b - 1 || s0->last < a)
+		s0->last = b - 1;
+	return 0;
+}
+
+void fetch_first_ready(struct fetch *f)
+{
+	struct slot *s0 = &f->slots[0];
+	uint64_t unit, left;
+
+	f->probing = 0;
+	f->first_pending = 0;
+	f->first_waiting = 0;
+	f->cap = f->ranged ? f->nslots : 1; /* no ranges: one stream */
+	curl_slist_free_all(f->stale_headers);
+	f->stale_headers = f->headers; /* slot 0's request may still use them */
+	f->headers = NULL;
+	if (make_headers(f)) {
+		finish(f, haul_error_set(&f->err, HAUL_EFAIL, "out of memory"));
+		return;
+	}
+	unit = f->plan->min_split > f->plan->align ? f->plan->min_split : f->plan->align;
+	left = unit ? plan_remaining(f->plan) / unit : 1;
+	f->busy_max = left < 1 ? 1 : left > f->nslots ? f->nslots : (unsigned)left;
+	/* The blocks are known only now: every slot digests what it writes. */
+	for (unsigned i = 0; f->blocks && i < f->nslots; i++) {
+		struct slot *s = &f->slots[i];
+
+		if ((!s->h.st && bhash_init(&s->h)) ||
+		    (s == s0 && s0->seg >= 0 && !s0->ended_early &&
+		     bhash_seek(&s->h, f->blocks, f->store, f->plan->segs[s0->seg].pos))) {
+			finish(f, haul_error_set(&f->err, HAUL_EFAIL, "out of memory, or reading "
+						 "back %s failed", f->store->part_path));
+			return;
+		}
+	}
+	if (s0->ended_early || s0->seg < 0) {
+		/* Its answer ended already: its part is anybody's. */
+		if (s0->seg >= 0)
+			plan_drop(f->plan, s0->seg);
+		s0->seg = -1;
+	} else if (s0->state == SLOT_BUSY && s0->paused) {
+		s0->paused = 0;
+		curl_easy_pause(s0->e, CURLPAUSE_CONT);
+	}
 }
 
 void fetch_release(struct fetch *f)
@@ -1040,22 +1205,9 @@ void fetch_release(struct fetch *f)
 		f->slots = NULL;
 	}
 	curl_slist_free_all(f->headers);
-	f->headers = NULL;
+	curl_slist_free_all(f->stale_headers);
+	f->headers = f->stale_headers = NULL;
 	free(f->url);
 	f->url = NULL;
 	haul_error_release(&f->err);
-}
-
-int fetch_run(struct fetch *f, const char *url, volatile sig_atomic_t *stop)
-{
-	if (fetch_set_url(f, url, NULL)) {
-		haul_error_init(&f->err);
-		haul_error_set(&f->err, HAUL_EFAIL, "out of memory");
-		f->done = 1;
-		return f->result = HAUL_EFAIL;
-	}
-	if (fetch_begin(f))
-		return f->result;
-	fetch_drive(&f, 1, f->net->multi, stop, 0);
-	return f->result;
 }

@@ -20,6 +20,7 @@
 #include "blocks.h"
 #include "err.h"
 #include "http.h"
+#include "loop.h"
 #include "net.h"
 #include "plan.h"
 #include "ramp.h"
@@ -46,6 +47,16 @@ enum fetch_event_kind {
 
 /* From a checkpoint callback: not now, ask again later. */
 #define FETCH_CP_LATER 1
+
+/* From on_first: the owner calls fetch_first_ready (or fetch_fail) later. */
+#define FETCH_FIRST_WAIT 1
+
+/* The first request of a download whose size is not known yet asks for this
+ * much (from where it starts): its answer is the probe, and its body is kept.
+ * A whole small object comes in it; a bigger one's first connection is done
+ * soon and takes over part of another's range. With one connection, the
+ * first request asks for everything. */
+#define FETCH_FIRST_RANGE (1ull << 20)
 
 struct fetch_event {
 	enum fetch_event_kind kind;
@@ -90,6 +101,17 @@ struct fetch {
 	struct identity id;          /* the object; strings borrowed */
 	int ranged;                  /* range requests; else one plain GET */
 	int size_known;              /* id.size is the object's size */
+	/* Probing: nothing is known of the object yet. One request goes out
+	 * for [first, first + FETCH_FIRST_RANGE) and, once its answer's
+	 * headers are in (its body held back), on_first says what they mean
+	 * (the plan holds [first, first + first_len) for it):
+	 * the owner reads them from the handle (fetch_first_handle), sets id,
+	 * size_known, ranged, blocks, and calls fetch_first_plan; returns 0
+	 * when the transfers can go on, FETCH_FIRST_WAIT when it will call
+	 * fetch_first_ready later (a file to create first), or a HAUL_E*. */
+	int probing;
+	uint64_t first, first_len;
+	int (*on_first)(void *ctx, struct fetch *f, long status, struct haul_error *err);
 	unsigned nslots;             /* connections, at most */
 	int auto_conns;              /* start with fewer, add while they help */
 	int can_fall_back;           /* a 200 to a range may mean "one stream" */
@@ -107,9 +129,11 @@ struct fetch {
 	uint64_t cp_bytes;           /* call it after this many new bytes... */
 	uint64_t cp_ms;              /* ...or this many ms with new bytes */
 
-	/* Called when the URL expired or is about to: get a fresh one, check
-	 * it is the same object, and fetch_set_url() it. 0 or a HAUL_E*.
-	 * NULL: an expired URL ends the download with HAUL_EEXPIRED. */
+	/* Called when the URL expired or is about to: start getting a fresh
+	 * one (the owner checks it is the same object, fetch_set_url()s it and
+	 * calls fetch_renewed); 0, or a HAUL_E* that ends the download. The
+	 * requests that need the new URL wait; the others go on. NULL: an
+	 * expired URL ends the download with HAUL_EEXPIRED. */
 	int (*refresh)(void *ctx, struct fetch *f, struct haul_error *err);
 
 	void (*on_event)(void *ctx, const struct fetch_event *ev); /* optional */
@@ -129,12 +153,16 @@ struct fetch {
 	int64_t refresh_at;          /* Unix time to renew it ahead, 0: never */
 	int url_worked;              /* the current URL got a 2xx answer */
 	int need_refresh;            /* a slot is waiting for a fresh URL */
+	int renewing;                /* refresh was called, fetch_renewed not yet */
+	int first_pending;           /* the first answer's headers are in */
+	int first_waiting;           /* on_first said FETCH_FIRST_WAIT */
 	int refresh_expired;         /* the renewal under way: after a refusal,
 				      * not ahead of the deadline */
 	int warned;                  /* FEV_DEADLINE was sent */
 	double t_start;              /* clock_sec() at fetch_begin */
 	struct slot *slots;          /* owned */
 	struct curl_slist *headers;  /* owned: the validators */
+	struct curl_slist *stale_headers; /* owned: those before on_first */
 	uint64_t cp_at_bytes;        /* stats.bytes at the last checkpoint */
 	uint64_t cp_at_ms;           /* time of the last checkpoint */
 	int cp_due;                  /* a transfer paused for a checkpoint */
@@ -162,28 +190,47 @@ int fetch_set_url(struct fetch *f, const char *url, struct haul_error *err);
 
 /*
  * Prepare f (its URL set): slots and validators. Its requests go out on
- * the first round of fetch_drive(). Returns 0, or a HAUL_E* with f->err
- * set and f->done.
+ * its first tick. Returns 0, or a HAUL_E* with f->err set and f->done.
  */
 int fetch_begin(struct fetch *f);
 
 /*
- * Drive downloads to their end in one loop on one multi handle (they must
- * share it). A download that fails ends alone; the others go on. When
- * *stop is raised every unfinished one ends with HAUL_EINTR. Unless a
- * download completed, a last checkpoint is made before it ends. With
- * until_one, return as soon as one has ended (to start another).
+ * Everything between two rounds of transfers: fresh URLs, retries that are
+ * due, checkpoints, new ranges for idle slots, the end. Its transfers are on
+ * f->net's multi handle and report through their struct xfer
+ * (xfer_dispatch). Returns how long the loop may sleep for f (ms).
  */
-void fetch_drive(struct fetch **fs, size_t n, CURLM *multi, volatile sig_atomic_t *stop,
-		 int until_one);
+long fetch_tick(struct fetch *f);
+
+/*
+ * Does f need the loop at once, before it sleeps? A transfer held for a
+ * checkpoint, or a first answer waiting to be read, makes no noise that
+ * would wake the poll.
+ */
+int fetch_due(const struct fetch *f);
+
+/* End the download now with ret (and err's text); no-op once done. */
+void fetch_fail(struct fetch *f, int ret, const char *msg);
+
+/* Probing: the handle whose answer on_first reads. */
+CURL *fetch_first_handle(struct fetch *f);
+
+/*
+ * Probing, from on_first: plan the holes (everything, or what a journal
+ * lacks) of an object of f->id.size bytes in about nparts segments besides
+ * the first request's, which keeps what it asked for (cut to the object,
+ * ended on a block). 0, or -1 out of memory.
+ */
+int fetch_first_plan(struct fetch *f, const struct range *holes, size_t nholes,
+		     unsigned nparts, uint64_t min_split, uint64_t align);
+
+/* After FETCH_FIRST_WAIT: the first answer's body may come now. */
+void fetch_first_ready(struct fetch *f);
+
+/* The renewal refresh started ended: 0 (fetch_set_url was called) or ret. */
+void fetch_renewed(struct fetch *f, int ret, const char *msg);
 
 /* Free what fetch_begin() made (the URL, slots, error text). */
 void fetch_release(struct fetch *f);
-
-/*
- * One download, begun and driven to its end: returns f->result. For a plain
- * GET of unknown size, the plan's single segment ends where the body ended.
- */
-int fetch_run(struct fetch *f, const char *url, volatile sig_atomic_t *stop);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "ctl.h"
 #include "input.h"
 #include "jobs.h"
@@ -34,7 +35,7 @@ int jobs_sutro(const struct opts *o, const struct msg *m, volatile sig_atomic_t 
 {
 	struct sutro s = { .job = o->args[1], .inputs = o->include_inputs,
 			   .logprobs = o->include_logprobs, .stop = stop, .size = -1 };
-	struct refresher rf = { sutro_refresh, &s, "the Sutro API" };
+	struct refresher rf = { sutro_refresh, &s, "the Sutro API", NULL };
 	struct download d = { .expect_size = -1, .rf = &rf };
 	struct net net = { 0 };
 	char *get = NULL, *head = NULL;
@@ -56,7 +57,7 @@ int jobs_sutro(const struct opts *o, const struct msg *m, volatile sig_atomic_t 
 		d.head_url = head;
 		d.output = o->output ? o->output : s.filename;
 		d.expect_size = s.size;
-		ret = ctl_batch(o, m, stop, NULL, &d, 1, err);
+		ret = batch_run(o, m, stop, NULL, &d, 1, err);
 	}
 	free(get);
 	free(head);
@@ -110,7 +111,7 @@ int jobs_sarvam(const struct opts *o, const struct msg *m, volatile sig_atomic_t
 		k++;
 	}
 	if (!ret && k)
-		ret = ctl_batch(o, m, stop, NULL, ds, k, err);
+		ret = batch_run(o, m, stop, NULL, ds, k, err);
 	if (!ret && missing)
 		ret = haul_error_set(err, HAUL_EHTTP, "%zu of %zu files are not among the job's "
 				     "outputs", missing, n);
@@ -215,7 +216,7 @@ int jobs_input(const struct opts *o, const struct msg *m, volatile sig_atomic_t 
 
 		/* The refresh command learns which file it renews from $HAUL_OUTPUT. */
 		rcs[i] = (struct refresh_cmd){ o->refresh_cmd, o->refresh_timeout_ms, names[i], stop };
-		rfs[i] = (struct refresher){ refresh_cmd_fetch, &rcs[i], "--refresh-cmd" };
+		rfs[i] = (struct refresher){ refresh_cmd_fetch, &rcs[i], "--refresh-cmd", &rcs[i] };
 		ds[i].url = e->url;
 		ds[i].head_url = e->head;
 		ds[i].output = e->out;
@@ -225,7 +226,7 @@ int jobs_input(const struct opts *o, const struct msg *m, volatile sig_atomic_t 
 		ds[i].nchecksums = e->nchecksums;
 	}
 	if (!ret)
-		ret = ctl_batch(o, m, stop, NULL, ds, in.n, err);
+		ret = batch_run(o, m, stop, NULL, ds, in.n, err);
 	for (size_t i = 0; names && i < in.n; i++)
 		free(names[i]);
 	free(names);

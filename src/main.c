@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "batch.h"
 #include "ctl.h"
 #include "err.h"
 #include "jobs.h"
@@ -98,7 +99,7 @@ int main(int argc, char **argv)
 		else if (o.mode == MODE_VERIFY)
 			ret = recheck_run(&o, &m, &err);
 		else
-			ret = ctl_run(&o, &m, &interrupted, NULL, &err);
+			ret = batch_run_one(&o, &m, &interrupted, NULL, &err);
 	}
 	if (have_rep) {
 		/* JSON: one "error" event per failed file was sent already. */

@@ -1,5 +1,6 @@
 /*
- * probe.c -- HEAD, or a one-byte ranged GET, to fill in struct remote.
+ * probe.c -- what an answer says about the object (remote_from_answer), and
+ * the probe proper: HEAD, or a one-byte ranged GET, as a transfer of the loop.
  */
 #include "config.h"
 
@@ -19,19 +20,6 @@
 #include "retry.h"
 #include "url.h"
 
-/* How much of an error answer is kept to tell an expired URL. */
-#define PROBE_BODY_MAX 2048
-
-/* What the one-byte GET's body callback saw. */
-struct sink {
-	CURL *e;       /* borrowed */
-	long status;   /* 0 until the first body byte */
-	int stopped;   /* we aborted a 200: the server is sending everything */
-	int hostile;   /* we aborted: an impossible Content-Length */
-	size_t len;    /* bytes of an error answer kept in body */
-	char body[PROBE_BODY_MAX];
-};
-
 void remote_init(struct remote *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -46,7 +34,7 @@ void remote_release(struct remote *r)
 
 static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-	struct sink *s = userdata;
+	struct probe_sink *s = userdata;
 
 	size_t n = size * nmemb, take;
 
@@ -68,7 +56,7 @@ static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	}
 	if (s->status >= 300) {
 		/* An error page: keep its start, to tell an expired URL. */
-		take = n < PROBE_BODY_MAX - s->len ? n : PROBE_BODY_MAX - s->len;
+		take = n < sizeof(s->body) - s->len ? n : sizeof(s->body) - s->len;
 		memcpy(s->body + s->len, ptr, take);
 		s->len += take;
 	}
@@ -123,7 +111,7 @@ static int failed(struct haul_error *err, int curl_code, const char *errbuf, con
 	return ret;
 }
 
-static int refused(struct haul_error *err, long status, const char *url, const struct sink *s,
+static int refused(struct haul_error *err, long status, const char *url, const struct probe_sink *s,
 		   const struct net *n)
 {
 	char *safe = url_redact(url);
@@ -167,180 +155,272 @@ static int ask_checksums(const struct net *n, CURL *e, const char *url, int head
 	return 0;
 }
 
-/* HEAD url. Returns 0 with r filled, 1 when HEAD gave no usable answer. */
-static int probe_head(struct net *n, const char *url, volatile sig_atomic_t *stop,
-		      struct remote *r, long *status, struct haul_error *err)
-{
-	char errbuf[CURL_ERROR_SIZE] = "";
-	CURL *e = net_easy(n);
-	struct curl_slist *headers = NULL;
-	curl_off_t len = -1;
-	const char *ar;
-	int code;
 
-	*status = 0;
-	if (e && ask_checksums(n, e, url, 1, &headers)) {
-		curl_easy_cleanup(e);
-		e = NULL;
-	}
-	if (!e)
-		return haul_error_set(err, HAUL_EFAIL, "out of memory");
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-	code = net_perform(n, e, stop);
-	if (code != CURLE_OK) {
-		curl_easy_cleanup(e);
-		curl_slist_free_all(headers);
-		return code == CURLE_ABORTED_BY_CALLBACK ? failed(err, code, errbuf, url) : 1;
-	}
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
-	curl_easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
-	if (*status < 200 || *status > 299 || len < 0) {
-		curl_easy_cleanup(e);
-		curl_slist_free_all(headers);
-		return 1;
-	}
-	r->size = (uint64_t)len;
-	r->size_known = 1;
-	r->method = "HEAD";
-	ar = net_header(e, "Accept-Ranges");
-	if (ar && strcasecmp(ar, "bytes") == 0)
-		r->ranges = RANGES_YES;
-	else if (ar && strcasecmp(ar, "none") == 0)
-		r->ranges = RANGES_NO;
-	else
-		r->ranges = RANGES_UNKNOWN;
-	code = take_identity(n, e, url, r, 1);
-	curl_easy_cleanup(e);
-	curl_slist_free_all(headers);
-	return code ? haul_error_set(err, HAUL_EFAIL, "out of memory") : 0;
-}
-
-/*
- * GET url with Range: bytes=0-0. On a failure worth repeating, *again is
- * set, with the server's Retry-After in *after_ms.
- */
-static int probe_get(struct net *n, const char *url, volatile sig_atomic_t *stop,
-		     struct remote *r, int *again, uint64_t *after_ms, struct haul_error *err)
+int remote_from_answer(const struct net *n, CURL *e, const char *url, long status, int head,
+		       struct remote *r, struct haul_error *err)
 {
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *headers = NULL;
-	struct sink s = { .len = 0 };
 	struct content_range cr;
 	curl_off_t len = -1;
-	long status = 0;
-	int code, ret = 0;
+	const char *ar;
 
-	s.e = net_easy(n);
-	if (s.e && ask_checksums(n, s.e, url, 0, &headers)) {
-		curl_easy_cleanup(s.e);
-		s.e = NULL;
-	}
-	if (!s.e)
-		return haul_error_set(err, HAUL_EFAIL, "out of memory");
-	curl_easy_setopt(s.e, CURLOPT_URL, url);
-	curl_easy_setopt(s.e, CURLOPT_RANGE, "0-0");
-	curl_easy_setopt(s.e, CURLOPT_WRITEFUNCTION, sink_write);
-	curl_easy_setopt(s.e, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(s.e, CURLOPT_ERRORBUFFER, errbuf);
-	code = net_perform(n, s.e, stop);
-	if (s.hostile) {
-		char *safe = url_redact(url);
-
-		ret = haul_error_set(err, HAUL_ENET, "%s: the server announced an impossible "
-				     "Content-Length", safe ? safe : "URL");
-		free(safe);
-		goto out;
-	}
-	if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && s.stopped)) {
-		*again = http_transient(code, 0);
-		ret = failed(err, code, errbuf, url);
-		goto out;
-	}
-	curl_easy_getinfo(s.e, CURLINFO_RESPONSE_CODE, &status);
-	if (http_transient(CURLE_OK, status)) {
-		*again = 1;
-		retry_after_parse(net_header(s.e, "Retry-After"), (int64_t)time(NULL), after_ms);
-	}
-	r->method = "GET";
-	if (status == 206) {
-		if (http_parse_content_range(net_header(s.e, "Content-Range"), &cr) != 0 ||
-		    !cr.has_total) {
-			ret = haul_error_set(err, HAUL_ENET,
-					     "the server's Content-Range answer to a range request is unusable");
-			goto out;
-		}
+	curl_easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+	r->method = head ? "HEAD" : "GET";
+	if (head) {
+		r->size = (uint64_t)len;
+		r->size_known = len >= 0;
+		ar = net_header(e, "Accept-Ranges");
+		r->ranges = ar && !strcasecmp(ar, "bytes") ? RANGES_YES
+			    : ar && !strcasecmp(ar, "none") ? RANGES_NO : RANGES_UNKNOWN;
+	} else if (status == 206) {
+		if (http_parse_content_range(net_header(e, "Content-Range"), &cr) != 0 ||
+		    !cr.has_total)
+			return haul_error_set(err, HAUL_ENET, "the server's Content-Range answer "
+					      "to a range request is unusable");
 		r->size = cr.total;
 		r->size_known = 1;
 		r->ranges = RANGES_YES;
 	} else if (status == 416) {
-		/* Nothing is satisfiable in an empty object: "bytes '*'/0". */
-		if (http_parse_content_range(net_header(s.e, "Content-Range"), &cr) != 0 ||
-		    !cr.has_total || cr.total != 0) {
-			ret = refused(err, status, url, &s, n);
-			goto out;
-		}
+		/* Nothing is satisfiable in an empty object: "bytes * /0". */
 		r->size = 0;
 		r->size_known = 1;
 		r->ranges = RANGES_YES;
-	} else if (status == 200) {
-		curl_easy_getinfo(s.e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+	} else {
 		r->size_known = len >= 0;
 		r->size = len >= 0 ? (uint64_t)len : 0;
 		r->ranges = RANGES_NO;
-	} else {
-		ret = refused(err, status, url, &s, n);
-		goto out;
 	}
-	if (take_identity(n, s.e, url, r, status == 200))
-		ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
-out:
-	curl_easy_cleanup(s.e);
-	curl_slist_free_all(headers);
+	/* A HEAD or a 200 describes the whole object: so does its Content-MD5. */
+	if (take_identity(n, e, url, r, head || status == 200))
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	return 0;
+}
+
+/* Is this a 416 that says the object is empty? */
+static int empty_object(CURL *e, long status)
+{
+	struct content_range cr;
+
+	return status == 416 && http_parse_content_range(net_header(e, "Content-Range"), &cr) == 0 &&
+	       cr.has_total && cr.total == 0;
+}
+
+/* Send the next request: HEAD (first), or the one-byte GET. */
+static int send_request(struct probe *p)
+{
+	const char *url = p->get || !p->head_url ? p->url : p->head_url;
+
+	memset(&p->sink, 0, sizeof(p->sink));
+	p->errbuf[0] = '\0';
+	p->e = net_easy(p->net);
+	if (p->e && ask_checksums(p->net, p->e, url, !p->get, &p->headers)) {
+		curl_easy_cleanup(p->e);
+		p->e = NULL;
+	}
+	if (!p->e)
+		return haul_error_set(&p->err, HAUL_EFAIL, "out of memory");
+	p->sink.e = p->e;
+	curl_easy_setopt(p->e, CURLOPT_URL, url);
+	curl_easy_setopt(p->e, CURLOPT_ERRORBUFFER, p->errbuf);
+	if (p->get) {
+		curl_easy_setopt(p->e, CURLOPT_RANGE, "0-0");
+		curl_easy_setopt(p->e, CURLOPT_WRITEFUNCTION, sink_write);
+		curl_easy_setopt(p->e, CURLOPT_WRITEDATA, &p->sink);
+	} else {
+		curl_easy_setopt(p->e, CURLOPT_NOBODY, 1L);
+	}
+	if (xfer_add(p->net->multi, p->e, &p->x))
+		return haul_error_set(&p->err, HAUL_EFAIL, "cannot start a transfer");
+	return 0;
+}
+
+static void drop_request(struct probe *p)
+{
+	if (p->e)
+		curl_easy_cleanup(p->e);
+	curl_slist_free_all(p->headers);
+	p->e = NULL;
+	p->headers = NULL;
+}
+
+static void end(struct probe *p, int ret)
+{
+	drop_request(p);
+	p->ret = ret;
+	p->done = 1;
+	p->wake_ms = 0;
+	if (p->on_done)
+		p->on_done(p);
+}
+
+/* HEAD ended. 0 with r filled; 1: go on with the GET; or an error. */
+static int head_done(struct probe *p, int code)
+{
+	long status = 0;
+	curl_off_t len = -1;
+
+	if (code != CURLE_OK)
+		return 1;
+	curl_easy_getinfo(p->e, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(p->e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+	if (status >= 200 && status <= 299 && len >= 0)
+		return remote_from_answer(p->net, p->e, p->head_url ? p->head_url : p->url, status, 1,
+					  p->r, &p->err);
+	/* The object is gone: a GET will not find it either. */
+	if (!p->head_url && (status == 404 || status == 410))
+		return refused(&p->err, status, p->url, NULL, p->net);
+	return 1;
+}
+
+/* The GET ended. 0 with r filled, or an error; *again: worth repeating. */
+static int get_done(struct probe *p, int code, int *again, uint64_t *after_ms)
+{
+	long status = 0;
+
+	if (p->sink.hostile) {
+		char *safe = url_redact(p->url);
+		int ret = haul_error_set(&p->err, HAUL_ENET, "%s: the server announced an "
+					 "impossible Content-Length", safe ? safe : "URL");
+
+		free(safe);
+		return ret;
+	}
+	if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && p->sink.stopped)) {
+		*again = http_transient(code, 0);
+		return failed(&p->err, code, p->errbuf, p->url);
+	}
+	curl_easy_getinfo(p->e, CURLINFO_RESPONSE_CODE, &status);
+	if (http_transient(CURLE_OK, status)) {
+		*again = 1;
+		retry_after_parse(net_header(p->e, "Retry-After"), (int64_t)time(NULL), after_ms);
+	}
+	if (status == 206 || status == 200 || empty_object(p->e, status))
+		return remote_from_answer(p->net, p->e, p->url, status, 0, p->r, &p->err);
+	return refused(&p->err, status, p->url, &p->sink, p->net);
+}
+
+static void probe_done(struct xfer *x, int code)
+{
+	struct probe *p = (struct probe *)x;
+	uint64_t after = 0;
+	unsigned tries = p->net->o->retries ? (unsigned)p->net->o->retries : 1;
+	int again = 0, ret;
+
+	if (!p->get) {
+		ret = head_done(p, code);
+		drop_request(p);
+		if (ret != 1) {
+			end(p, ret);
+			return;
+		}
+		p->get = 1; /* HEAD gave no usable answer: the ranged GET */
+		if ((ret = send_request(p)) != 0)
+			end(p, ret);
+		return;
+	}
+	ret = get_done(p, code, &again, &after);
+	drop_request(p);
+	if (!ret || !again || ++p->tries >= tries || clock_ms() - p->t0 >= p->net->o->retry_max_ms) {
+		end(p, ret);
+		return;
+	}
+	/* The same policy as the transfers: full jitter, Retry-After. */
+	haul_error_release(&p->err);
+	p->wake_ms = clock_ms() + retry_delay(p->tries, after, retry_random(&p->rnd));
+}
+
+int probe_start(struct probe *p, struct net *n, const char *url, const char *head_url,
+		struct remote *r, void (*on_done)(struct probe *p), void *ctx)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->x.done = probe_done;
+	p->net = n;
+	p->url = url;
+	p->head_url = head_url;
+	p->r = r;
+	p->on_done = on_done;
+	p->ctx = ctx;
+	p->t0 = clock_ms();
+	p->rnd = clock_ms() ^ 0x5bd1e995u;
+	haul_error_init(&p->err);
+	remote_release(r);
+	ret = send_request(p);
+	if (ret) {
+		drop_request(p);
+		p->done = 1;
+		p->ret = ret;
+	}
 	return ret;
 }
 
-/* One probe: HEAD, then the ranged GET when HEAD gives no answer. */
-static int probe_once(struct net *n, const char *url, const char *head_url,
-		      volatile sig_atomic_t *stop, struct remote *r, int *again,
-		      uint64_t *after_ms, struct haul_error *err)
+long probe_tick(struct probe *p)
 {
-	long status;
+	uint64_t now = clock_ms();
 	int ret;
 
-	ret = probe_head(n, head_url ? head_url : url, stop, r, &status, err);
-	if (ret != 1)
-		return ret; /* HEAD answered, or failed for good (interrupted...) */
-	/* The object is gone: a GET will not find it either. */
-	if (!head_url && (status == 404 || status == 410))
-		return refused(err, status, url, NULL, n);
-	return probe_get(n, url, stop, r, again, after_ms, err);
+	if (p->done || !p->wake_ms)
+		return 1000;
+	if (now < p->wake_ms)
+		return (long)(p->wake_ms - now);
+	p->wake_ms = 0;
+	p->get = 0; /* each try starts over: HEAD, then the GET */
+	remote_release(p->r);
+	if ((ret = send_request(p)) != 0)
+		end(p, ret);
+	return 0;
+}
+
+void probe_abort(struct probe *p)
+{
+	if (p->done)
+		return;
+	if (p->e)
+		curl_multi_remove_handle(p->net->multi, p->e);
+	drop_request(p);
+	p->done = 1;
+	p->wake_ms = 0;
+	p->ret = haul_error_set(&p->err, HAUL_EINTR, "interrupted");
+}
+
+void probe_release(struct probe *p)
+{
+	if (!p->done && p->e)
+		curl_multi_remove_handle(p->net->multi, p->e);
+	drop_request(p);
+	haul_error_release(&p->err);
 }
 
 int probe_run(struct net *n, const char *url, const char *head_url,
 	      volatile sig_atomic_t *stop, struct remote *r, struct haul_error *err)
 {
-	uint64_t rnd = clock_ms() ^ 0x5bd1e995u, after, until;
-	unsigned tries = n->o->retries ? (unsigned)n->o->retries : 1;
-	int ret = 0, again;
+	struct net own = *n;
+	struct probe p;
+	int ret;
 
-	uint64_t t0 = clock_ms();
+	/* A multi handle of its own: the caller's may be running transfers
+	 * whose messages are not ours to read. */
+	own.multi = curl_multi_init();
+	if (!own.multi)
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	ret = probe_start(&p, &own, url, head_url, r, NULL, NULL);
+	while (!ret && !p.done) {
+		int running;
+		long wait;
 
-	for (unsigned i = 1; i <= tries; i++) {
-		again = 0;
-		after = 0;
-		remote_release(r);
-		ret = probe_once(n, url, head_url, stop, r, &again, &after, err);
-		if (!ret || !again || i == tries || clock_ms() - t0 >= n->o->retry_max_ms)
+		if (stop && *stop) {
+			probe_abort(&p);
 			break;
-		/* The same policy as the transfers: full jitter, Retry-After. */
-		until = clock_ms() + retry_delay(i, after, retry_random(&rnd));
-		while (clock_ms() < until) {
-			if (stop && *stop)
-				return haul_error_set(err, HAUL_EINTR, "interrupted");
-			poll(NULL, 0, 50);
 		}
+		wait = probe_tick(&p);
+		curl_multi_perform(own.multi, &running);
+		if (!xfer_dispatch(own.multi) && !p.done)
+			curl_multi_poll(own.multi, NULL, 0, (int)(wait < 200 ? wait : 200), NULL);
 	}
+	ret = p.ret;
+	if (ret)
+		haul_error_set(err, ret, "%s", p.err.msg ? p.err.msg : haul_code_name(ret));
+	probe_release(&p);
+	curl_multi_cleanup(own.multi);
 	return ret;
 }

@@ -3,19 +3,15 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
+#include "child.h"
 #include "clock.h"
 #include "refresh.h"
 
@@ -107,130 +103,35 @@ int refresh_parse_output(const char *text, size_t len, char **get, char **head,
 	return *get ? 0 : haul_error_set(err, HAUL_EFAIL, "out of memory");
 }
 
-static void child(const char *cmd, int out_fd, const char *output) __attribute__((noreturn));
-
-static void child(const char *cmd, int out_fd, const char *output)
-{
-	setpgid(0, 0);
-	if (dup2(out_fd, STDOUT_FILENO) < 0)
-		_exit(127);
-	close(out_fd);
-	if (output)
-		setenv("HAUL_OUTPUT", output, 1);
-	signal(SIGPIPE, SIG_DFL);
-	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-	_exit(127);
-}
-
-/* Wait for pid until deadline_ms; kill its group when the time is up. */
-static int reap(pid_t pid, uint64_t deadline_ms, int *status)
-{
-	for (;;) {
-		pid_t r = waitpid(pid, status, WNOHANG);
-
-		if (r == pid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (clock_ms() >= deadline_ms) {
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-				;
-			return 1;
-		}
-		poll(NULL, 0, 10);
-	}
-}
-
 int refresh_run(const char *cmd, uint64_t timeout_ms, const char *output,
 		volatile sig_atomic_t *stop, char **out, size_t *len, struct haul_error *err)
 {
-	uint64_t deadline = clock_ms() + timeout_ms;
-	char *buf = malloc(REFRESH_OUTPUT_MAX + 2);
-	size_t got = 0;
-	int fds[2], status = 0, too_much = 0, timed_out = 0, stopped = 0;
-	pid_t pid;
+	struct child c;
+	const char *text;
+	int ret;
 
 	*out = NULL;
-	if (!buf)
-		return haul_error_set(err, HAUL_EFAIL, "out of memory");
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		free(buf);
-		return haul_error_set(err, HAUL_EEXPIRED, "cannot run the refresh command: %s",
-				      strerror(errno));
-	}
-	pid = fork();
-	if (pid == 0)
-		child(cmd, fds[1], output);
-	close(fds[1]);
-	if (pid < 0) {
-		close(fds[0]);
-		free(buf);
-		return haul_error_set(err, HAUL_EEXPIRED, "cannot run the refresh command: %s",
-				      strerror(errno));
-	}
-	for (;;) {
-		struct pollfd pfd = { fds[0], POLLIN, 0 };
-		uint64_t now = clock_ms();
-		ssize_t r;
+	ret = child_start(&c, cmd, output, REFRESH_OUTPUT_MAX, timeout_ms, err);
+	if (ret)
+		return ret;
+	while (child_step(&c)) {
+		struct pollfd pfd = { child_fd(&c), POLLIN, 0 };
+		uint64_t now = clock_ms(), left = child_deadline(&c) > now ? child_deadline(&c) - now : 0;
 
-		if (now >= deadline) {
-			timed_out = 1;
-			break;
-		}
 		if (stop && *stop) {
-			stopped = 1;
+			child_kill(&c);
 			break;
 		}
-		if (poll(&pfd, 1, deadline - now < 100 ? (int)(deadline - now) : 100) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (!pfd.revents)
-			continue;
-		r = read(fds[0], buf + got, REFRESH_OUTPUT_MAX + 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-		if (got > REFRESH_OUTPUT_MAX) {
-			too_much = 1;
-			break;
-		}
+		/* Wake for output, the deadline or an interruption (every 100 ms). */
+		poll(pfd.fd >= 0 ? &pfd : NULL, pfd.fd >= 0, left < 100 ? (int)left : 100);
 	}
-	close(fds[0]);
-	if (reap(pid, timed_out || too_much || stopped ? clock_ms() : deadline, &status) > 0 &&
-	    !too_much && !stopped)
-		timed_out = 1;
-	if (stopped) {
-		free(buf);
-		return haul_error_set(err, HAUL_EINTR, "interrupted");
-	}
-	if (timed_out || too_much || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		free(buf);
-		if (timed_out)
-			return haul_error_set(err, HAUL_EEXPIRED,
-					      "the refresh command did not finish within %llu ms",
-					      (unsigned long long)timeout_ms);
-		if (too_much)
-			return haul_error_set(err, HAUL_EEXPIRED,
-					      "the refresh command printed more than %u bytes",
-					      REFRESH_OUTPUT_MAX);
-		if (WIFSIGNALED(status))
-			return haul_error_set(err, HAUL_EEXPIRED,
-					      "the refresh command was killed by signal %d",
-					      WTERMSIG(status));
-		return haul_error_set(err, HAUL_EEXPIRED,
-				      "the refresh command failed with exit status %d",
-				      WEXITSTATUS(status));
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	return 0;
+	ret = child_result(&c, "the refresh command", &text, len, timeout_ms, err);
+	if (!ret && !(*out = malloc(*len + 1)))
+		ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
+	if (!ret)
+		memcpy(*out, text, *len + 1);
+	child_release(&c);
+	return ret;
 }
 
 int refresh_cmd_fetch(void *ctx, char **get, char **head, struct haul_error *err)

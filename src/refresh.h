@@ -11,6 +11,8 @@
 
 #include "err.h"
 
+struct refresh_cmd;
+
 /* Where fresh URLs come from. */
 struct refresher {
 	/* Get a fresh GET URL (*get, malloced) and, when the source gives one,
@@ -18,6 +20,9 @@ struct refresher {
 	int (*fetch)(void *ctx, char **get, char **head, struct haul_error *err);
 	void *ctx;         /* borrowed by the refresher's user */
 	const char *what;  /* for messages: "--refresh-cmd", "the Sutro API" */
+	/* A command: the loop runs it itself (child.h), waiting for nothing;
+	 * fetch is then the same, run to its end. NULL for an API client. */
+	const struct refresh_cmd *cmd;
 };
 
 /* Most a refresh command may print. */

@@ -253,7 +253,7 @@ int store_fsync_dir(const char *path)
 	return ret;
 }
 
-int store_commit(struct store *st, int replace, struct haul_error *err)
+int store_finish(struct store *st, int replace, struct haul_error *err)
 {
 	if (st->ops->fsync(st->fd) != 0)
 		return haul_error_set(err, HAUL_EIO, "%s: fsync: %s", st->part_path,
@@ -272,10 +272,17 @@ int store_commit(struct store *st, int replace, struct haul_error *err)
 		return haul_error_set(err, HAUL_EIO, "cannot rename %s to %s: %s", st->part_path,
 				      st->path, strerror(errno));
 	}
-	if (store_fsync_dir(st->path) != 0)
-		return haul_error_set(err, HAUL_EIO, "%s: fsync of directory: %s", st->path,
-				      strerror(errno));
 	return 0;
+}
+
+int store_commit(struct store *st, int replace, struct haul_error *err)
+{
+	int ret = store_finish(st, replace, err);
+
+	if (!ret && store_fsync_dir(st->path) != 0)
+		ret = haul_error_set(err, HAUL_EIO, "%s: fsync of directory: %s", st->path,
+				     strerror(errno));
+	return ret;
 }
 
 void store_discard(struct store *st)

@@ -84,6 +84,10 @@ int store_sync(struct store *st, struct haul_error *err);
 /* fsync the data, rename FILE.part to FILE and fsync the directory. */
 int store_commit(struct store *st, int replace, struct haul_error *err);
 
+/* store_commit without the directory's fsync (for several files in one
+ * directory, synced once after all of them: src/iow.c). */
+int store_finish(struct store *st, int replace, struct haul_error *err);
+
 /* fsync the directory holding path, making a rename or unlink durable. */
 int store_fsync_dir(const char *path);
 

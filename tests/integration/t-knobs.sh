@@ -48,11 +48,12 @@ run_haul -q -n 2 -o "$out" "$ORIGIN/s.bin"
 case $(field user_agent) in haul/*) ok 0 "the default User-Agent is haul/VERSION" ;;
 *) ok 1 "the default User-Agent is haul/VERSION"; diag "got '$(field user_agent)'" ;; esac
 clean
-run_haul -q -n 2 -A "knobs-test/1.0 (t-knobs)" -o "$out" "$ORIGIN/s.bin"
+run_haul -q -n 2 -A "knobs-test/1.0 (t-knobs)" --head-url "$ORIGIN/s.bin?head=1" -o "$out" \
+	"$ORIGIN/s.bin"
 is "$rc" 0 "-A: exit 0"
 is "$(field user_agent)" "knobs-test/1.0 (t-knobs)" "... every GET carried that User-Agent"
 is "$(grep '"method":"HEAD"' "$ORIGIN_LOG" | grep -c '"user_agent":"knobs-test/1.0 (t-knobs)"')" 1 \
-	"... and so did the probe"
+	"... and so did the HEAD (--head-url)"
 
 # --- defaults: config file < HAUL_* < command line ----------------------------------
 # Each range is paced to 8 MiB/s, so the connections overlap measurably.
@@ -216,9 +217,9 @@ ok $? "... naming the variables"
 
 # Basic credentials go to the URL's host only: not after a redirect elsewhere.
 clean
-run_haul -vv -n 2 --keep-journal -u "alice:$PASSWORD" -o "$out" "$ORIGIN/s.bin?redirect=1"
+run_haul -vv -n 2 --keep-journal -u "alice:$PASSWORD" -o "$out" "$ORIGIN/m.bin?redirect=1"
 is "$rc" 0 "-u and a 302 to another host (127.0.0.2): exit 0"
-same "$out" "$T/root/s.bin" "... byte-identical"
+same "$out" "$T/root/m.bin" "... byte-identical"
 grep '"host":"127.0.0.1"' "$ORIGIN_LOG" | grep -q '"auth_user":"alice"'
 ok $? "... the first host got the credentials"
 is "$(grep '"host":"127.0.0.2"' "$ORIGIN_LOG" | grep -c '"authorization":true')" 0 \

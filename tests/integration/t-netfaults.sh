@@ -61,16 +61,17 @@ ok $? "... haul used fewer connections: $(grep -o 'at most [0-9]* connections' "
 clean
 log_reset
 t0=$(date +%s)
+# (The first answer is a good one: the probe; every GET after it fails.)
 run_haul -n 16 --retries 1000 --retry-max-time 6 --retry-rate 5 -o "$out" \
-	"$ORIGIN/s.bin?fail=503&failrate=1&failmethod=GET&retryafter=0&seed=$seed"
+	"$ORIGIN/s.bin?fail=503&failfrom=2&failmethod=GET&retryafter=0&seed=$seed"
 t1=$(date +%s)
-is "$rc" 3 "503 on every GET: exit 3 after --retry-max-time"
+is "$rc" 3 "503 on every GET after the first: exit 3 after --retry-max-time"
 reqs=$(grep -c '"method":"GET"' "$ORIGIN_LOG")
 secs=$((t1 - t0 + 1))
 test "$reqs" -gt 16 && test "$reqs" -le $((16 + 5 + 5 * secs))
 ok $? "... $reqs GETs in about $secs s from 16 connections: at most 16 + 5/s (--retry-rate 5)"
-test ! -e "$out" && test ! -e "$out.part"
-ok $? "... no file left"
+test ! -e "$out" && test -e "$out.part" && test -e "$out.haul"
+ok $? "... no final file; the first answer's MiB is kept to resume"
 
 # --- a stall ------------------------------------------------------------------------
 clean

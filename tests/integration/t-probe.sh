@@ -1,6 +1,7 @@
 #!/bin/sh
-# Probing: HEAD, the ranged-GET fallback when HEAD is refused (as for a URL
-# presigned for GET), --head-url, servers that ignore Range, unknown sizes.
+# Probing: the first range request is the probe (no HEAD, its body kept),
+# also where HEAD is refused (as for a URL presigned for GET); a small object
+# is one request; --head-url; servers that ignore Range; unknown sizes.
 . "$HAUL_SRCDIR/tests/lib/common.sh"
 
 mkdir "$T/root" "$T/out"
@@ -14,10 +15,26 @@ for code in 403 405 501; do
 	run_haul -q -n 4 -o "$T/out/nohead$code" "$ORIGIN/f.bin?nohead=$code"
 	is "$rc" 0 "HEAD refused with $code: download succeeds"
 	same "$T/out/nohead$code" "$T/root/f.bin" "... byte-identical"
-	# (The log is in order of completion, so look for the probe anywhere.)
-	is "$(grep '"method":"GET"' "$ORIGIN_LOG" | grep -c '"range":"bytes=0-0"')" 1 \
-		"... the size came from one GET with Range: bytes=0-0"
+	is "$(logstat head)" 0 "... no HEAD was sent"
+	# (The log is in order of completion, so look for the first one anywhere.)
+	is "$(grep '"method":"GET"' "$ORIGIN_LOG" | grep -c '"range":"bytes=0-1048575"')" 1 \
+		"... the size came from the first range request, bytes=0-1048575"
+	# Its body was kept: no other request asked for any of its bytes.
+	awk '/"method":"GET"/ && match($0, /"range":"bytes=[0-9]+/) {
+		if (substr($0, RSTART + 15, RLENGTH - 15) + 0 < 1048576) n++ }
+		END { exit n != 1 }' "$ORIGIN_LOG"
+	ok $? "... whose body was kept: no other request asked for its bytes"
 done
+
+# A small object is one request: the first range holds all of it.
+mkdata "$T/root/small.bin" 300000
+log_reset
+run_haul -q -o "$T/out/small" "$ORIGIN/small.bin"
+is "$rc" 0 "a 300 KB object: exit 0"
+same "$T/out/small" "$T/root/small.bin" "... byte-identical"
+is "$(logstat requests)" 1 "... in one request"
+test ! -e "$T/out/small.haul" && test ! -e "$T/out/small.part"
+ok $? "... leaving neither journal nor .part (one request is not worth a journal)"
 
 log_reset
 run_haul -q -n 4 -o "$T/out/empty" "$ORIGIN/empty.bin?nohead=403"
@@ -61,7 +78,7 @@ is "$(grep -c '"status":206' "$ORIGIN_LOG")" 4 "... over 4 range requests"
 # -v shows the probe result; the URL's query never appears.
 run_haul -v -n 2 -o "$T/out/verbose" "$ORIGIN/f.bin?X-Amz-Signature=topsecret"
 is "$rc" 0 "-v download succeeds"
-grep -q "HEAD: $size bytes" "$T/err"
+grep -q "GET: $size bytes" "$T/err"
 ok $? "-v reports the probed size"
 grep -q topsecret "$T/err"
 ok $((! $?)) "-v output contains no query string"

@@ -34,6 +34,7 @@
 #include <curl/curl.h>
 
 #include "cli.h"
+#include "batch.h"
 #include "ctl.h"
 #include "msg.h"
 #include "num.h"
@@ -223,7 +224,7 @@ int main(int argc, char **argv)
 	ret = cli_parse(argc - 1, argv + 1, &o, &err);
 	if (ret == CLI_RUN) {
 		msg_init(&m, o.quiet ? MSG_QUIET : o.verbose);
-		ret = ctl_run(&o, &m, &never, &faulty_ops, &err);
+		ret = batch_run_one(&o, &m, &never, &faulty_ops, &err);
 	}
 	if (ret < 0)
 		fprintf(stderr, "haul: %s\n", err.msg ? err.msg : haul_code_name(ret));

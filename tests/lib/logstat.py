@@ -4,7 +4,7 @@
 Usage: logstat.py LOG [--path P]
 
 Prints key=value lines: requests, get, head, bytes, get_conns,
-max_concurrent, max_paths (paths with GETs under way at once, each path
+max_concurrent, max_concurrent_whole (not counting aborted answers), max_paths (paths with GETs under way at once, each path
 counted from its first GET to the end of its last), statuses, aborted.  An incomplete last line (no trailing
 newline yet, or not valid JSON) is ignored.
 """
@@ -90,6 +90,14 @@ def summarise(records, path=None):
     stats["bytes"] = sum(as_int(r.get("bytes")) for r in records)
     stats["get_conns"] = len({r.get("conn") for r in gets})
     stats["max_concurrent"] = max_overlap(intervals)
+    # The same without answers the client cut off (a steal ends a request
+    # early; the origin finishes its side after the client moved on).
+    whole = []
+    for r in gets:
+        s, e = as_float(r.get("t_start")), as_float(r.get("t_end"))
+        if s is not None and not r.get("aborted"):
+            whole.append((s, e if e is not None else s))
+    stats["max_concurrent_whole"] = max_overlap(whole)
     # Files at once: each path's span, from its first GET to its last end.
     spans = {}
     for r in gets:
@@ -120,7 +128,8 @@ def main(argv=None):
         return 2
     stats = summarise(records, args.path)
     for key in ("requests", "get", "head", "bytes", "get_conns",
-                "max_concurrent", "max_paths", "statuses", "aborted"):
+                "max_concurrent", "max_concurrent_whole", "max_paths", "statuses",
+                "aborted"):
         print("%s=%s" % (key, stats[key]))
     return 0
 

@@ -4,7 +4,7 @@
 Serves regular files below --root over HTTP/1.1 (keep-alive) with single
 byte-range support, MD5 ETags, conditional requests and a set of per-request
 behaviour switches selected through the URL query string (rate, totalrate,
-slowfirst, dropafter, delay, nohead, norange, noranges_header, nolength,
+slowfirst (slowat), dropafter, delay, nohead, norange, noranges_header, nolength,
 noetag, nolm, status). rate=R paces each answer to R bytes/s (an object
 store's per-connection cap); totalrate=R makes all answers with the same R
 share one link of R bytes/s, however many connections. With --sign-key it
@@ -24,6 +24,8 @@ replayable: the same seed and request number give the same draw):
                   (with shortrate=P: for a fraction P of the answers)
   long=N          send N bytes more than Content-Length, then close
   fail=CODE&failfirst=N     the first N requests for the URL get CODE
+  fail=CODE&failfrom=N      the N-th request for the URL and every later one
+                  get CODE
   fail=CODE&failrate=P      each request gets CODE with probability P
   retryafter=V    with fail=: a Retry-After header (seconds or a date)
   failmethod=M    with fail=: only requests with method M (GET, HEAD)
@@ -856,11 +858,15 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         only = opts.get("failmethod")
         if code and (not only or only == self.command):
             n_first = opt_int(opts, "failfirst")
+            n_from = opt_int(opts, "failfrom")
             rate = opt_float(opts, "failrate")
             hit = False
             if n_first is not None:
                 key = self.req_path + "?" + self.req_query + "#fail"
                 hit = self.server.count_path(key) <= n_first
+            elif n_from is not None:
+                key = self.req_path + "?" + self.req_query + "#fail"
+                hit = self.server.count_path(key) >= n_from
             elif rate is not None:
                 hit = self._rng().random() < rate
             if hit:
@@ -1107,10 +1113,12 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         if count <= 0:
             return
         rate = opt_float(opts, "rate")
-        # slowfirst=N: only the response that starts at byte 0 is paced, so
-        # one connection is far slower than the others.
+        # slowfirst=N: only the response that starts at byte 0 (or at
+        # slowat=OFF) is paced, so one connection is far slower than the
+        # others.
         slowfirst = opt_float(opts, "slowfirst")
-        if slowfirst is not None and slowfirst > 0 and first == 0:
+        slowat = opt_int(opts, "slowat") or 0
+        if slowfirst is not None and slowfirst > 0 and first == slowat:
             rate = slowfirst
         # dropafter=N: send only N bytes of the body, then close the
         # connection (a link that drops mid-response).
