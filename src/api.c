@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,29 +10,23 @@
 #include "clock.h"
 #include "num.h"
 
-struct body {
-	char *buf;
-	size_t len;
-	int too_big;
-};
-
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-	struct body *b = userdata;
+	struct api_req *r = userdata;
 	size_t n = size * nmemb;
 	char *nb;
 
-	if (b->len + n > API_BODY_MAX) {
-		b->too_big = 1;
+	if (r->len + n > API_BODY_MAX) {
+		r->too_big = 1;
 		return CURL_WRITEFUNC_ERROR;
 	}
-	nb = realloc(b->buf, b->len + n + 1);
+	nb = realloc(r->buf, r->len + n + 1);
 	if (!nb)
 		return CURL_WRITEFUNC_ERROR;
-	memcpy(nb + b->len, ptr, n);
-	b->buf = nb;
-	b->len += n;
-	b->buf[b->len] = '\0';
+	memcpy(nb + r->len, ptr, n);
+	r->buf = nb;
+	r->len += n;
+	r->buf[r->len] = '\0';
 	return n;
 }
 
@@ -48,82 +41,176 @@ static uint64_t retry_after(CURL *e, uint64_t def)
 	return def;
 }
 
-static int wait_ms(volatile sig_atomic_t *stop, uint64_t ms)
+static void drop(struct api_req *r)
 {
-	uint64_t until = clock_ms() + ms;
+	if (r->e)
+		curl_easy_cleanup(r->e);
+	r->e = NULL;
+	free(r->buf);
+	r->buf = NULL;
+	r->len = 0;
+	r->too_big = 0;
+}
 
-	while (clock_ms() < until) {
-		if (stop && *stop)
-			return -1;
-		poll(NULL, 0, 50);
-	}
+static int send_call(struct api_req *r)
+{
+	r->errbuf[0] = '\0';
+	r->e = net_easy(r->net);
+	if (!r->e)
+		return haul_error_set(&r->err, HAUL_EFAIL, "out of memory");
+	curl_easy_setopt(r->e, CURLOPT_URL, r->call.url);
+	/* Keys travel in headers: never follow a redirect elsewhere. */
+	curl_easy_setopt(r->e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(r->e, CURLOPT_HTTPHEADER, r->call.headers);
+	net_no_credentials(r->e);
+	if (r->call.body)
+		curl_easy_setopt(r->e, CURLOPT_POSTFIELDS, r->call.body);
+	curl_easy_setopt(r->e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(r->e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(r->e, CURLOPT_ERRORBUFFER, r->errbuf);
+	curl_easy_setopt(r->e, CURLOPT_TIMEOUT, 60L);
+	if (xfer_add(r->net->multi, r->e, &r->x))
+		return haul_error_set(&r->err, HAUL_EFAIL, "cannot start a transfer");
 	return 0;
+}
+
+static void end(struct api_req *r, int ret)
+{
+	drop(r);
+	r->ret = ret;
+	r->done = 1;
+	r->wake_ms = 0;
+	if (r->on_done)
+		r->on_done(r);
+}
+
+/* The call ended: its answer, or a retry later, or the failure. */
+static void call_done(struct xfer *x, int code)
+{
+	struct api_req *r = (struct api_req *)x;
+
+	r->code = code;
+	curl_easy_getinfo(r->e, CURLINFO_RESPONSE_CODE, &r->status);
+	if (code == CURLE_OK && r->status != 429 && r->status < 500) {
+		json_error_t jerr;
+
+		r->json = r->len ? json_loadb(r->buf, r->len, 0, &jerr) : NULL;
+		if (!r->json && r->status >= 200 && r->status < 300) {
+			end(r, haul_error_set(&r->err, HAUL_ENET, "%s answered HTTP %ld with no JSON",
+					      r->call.service, r->status));
+			return;
+		}
+		end(r, 0);
+		return;
+	}
+	if (r->too_big) {
+		end(r, haul_error_set(&r->err, HAUL_ENET, "%s answered more than %u bytes",
+				      r->call.service, API_BODY_MAX));
+		return;
+	}
+	if (code == CURLE_OK)
+		r->pause = retry_after(r->e, r->pause);
+	if (++r->tries >= API_TRIES) {
+		if (code != CURLE_OK)
+			end(r, haul_error_set(&r->err, HAUL_ENET, "%s: %s", r->call.service,
+					      *r->errbuf ? r->errbuf
+							 : curl_easy_strerror((CURLcode)code)));
+		else
+			end(r, haul_error_set(&r->err, HAUL_ENET, "%s kept answering HTTP %ld",
+					      r->call.service, r->status));
+		return;
+	}
+	drop(r);
+	r->wake_ms = clock_ms() + r->pause;
+	r->pause *= 2;
+}
+
+int api_start(struct api_req *r, struct net *n, const struct api_call *call,
+	      void (*on_done)(struct api_req *r), void *ctx)
+{
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->x.done = call_done;
+	r->net = n;
+	r->call = *call;
+	r->on_done = on_done;
+	r->ctx = ctx;
+	r->pause = 1000;
+	haul_error_init(&r->err);
+	ret = send_call(r);
+	if (ret) {
+		drop(r);
+		r->done = 1;
+		r->ret = ret;
+	}
+	return ret;
+}
+
+long api_tick(struct api_req *r)
+{
+	uint64_t now = clock_ms();
+	int ret;
+
+	if (r->done || !r->wake_ms)
+		return 1000;
+	if (now < r->wake_ms)
+		return (long)(r->wake_ms - now);
+	r->wake_ms = 0;
+	if ((ret = send_call(r)) != 0)
+		end(r, ret);
+	return 0;
+}
+
+void api_release(struct api_req *r)
+{
+	if (!r->done && r->e)
+		curl_multi_remove_handle(r->net->multi, r->e);
+	drop(r);
+	json_decref(r->json);
+	r->json = NULL;
+	haul_error_release(&r->err);
+	r->done = 1;
 }
 
 int api_call(struct net *n, const struct api_call *call, json_t **json, long *status,
 	     struct haul_error *err)
 {
-	char errbuf[CURL_ERROR_SIZE];
-	uint64_t pause = 1000;
-	int code = 0;
+	struct net own = *n;
+	struct api_req r;
+	int ret;
 
 	*json = NULL;
 	*status = 0;
-	for (int i = 0; i < API_TRIES; i++) {
-		struct body b = { NULL, 0, 0 };
-		CURL *e = net_easy(n);
+	/* A multi handle of its own: the caller's may be running transfers
+	 * whose messages are not ours to read. */
+	own.multi = curl_multi_init();
+	if (!own.multi)
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	ret = api_start(&r, &own, call, NULL, NULL);
+	while (!ret && !r.done) {
+		int running;
+		long wait;
 
-		if (!e)
-			return haul_error_set(err, HAUL_EFAIL, "out of memory");
-		errbuf[0] = '\0';
-		curl_easy_setopt(e, CURLOPT_URL, call->url);
-		/* Keys travel in headers: never follow a redirect elsewhere. */
-		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, call->headers);
-		net_no_credentials(e);
-		if (call->body)
-			curl_easy_setopt(e, CURLOPT_POSTFIELDS, call->body);
-		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
-		curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
-		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-		curl_easy_setopt(e, CURLOPT_TIMEOUT, 60L);
-		code = net_perform(n, e, call->stop);
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
-		if (code == CURLE_ABORTED_BY_CALLBACK) {
-			curl_easy_cleanup(e);
-			free(b.buf);
-			return haul_error_set(err, HAUL_EINTR, "interrupted");
+		if (call->stop && *call->stop) {
+			api_release(&r);
+			r.ret = haul_error_set(&r.err, HAUL_EINTR, "interrupted");
+			break;
 		}
-		if (code == CURLE_OK && *status != 429 && *status < 500) {
-			json_error_t jerr;
-
-			*json = b.len ? json_loadb(b.buf, b.len, 0, &jerr) : NULL;
-			curl_easy_cleanup(e);
-			free(b.buf);
-			if (!*json && *status >= 200 && *status < 300)
-				return haul_error_set(err, HAUL_ENET, "%s answered HTTP %ld with no "
-						      "JSON", call->service, *status);
-			return 0;
-		}
-		if (b.too_big) {
-			curl_easy_cleanup(e);
-			free(b.buf);
-			return haul_error_set(err, HAUL_ENET, "%s answered more than %u bytes",
-					      call->service, API_BODY_MAX);
-		}
-		if (code == CURLE_OK)
-			pause = retry_after(e, pause);
-		curl_easy_cleanup(e);
-		free(b.buf);
-		if (i + 1 < API_TRIES && wait_ms(call->stop, pause))
-			return haul_error_set(err, HAUL_EINTR, "interrupted");
-		pause *= 2;
+		wait = api_tick(&r);
+		curl_multi_perform(own.multi, &running);
+		if (!xfer_dispatch(own.multi) && !r.done)
+			curl_multi_poll(own.multi, NULL, 0, (int)(wait < 200 ? wait : 200), NULL);
 	}
-	if (code != CURLE_OK)
-		return haul_error_set(err, HAUL_ENET, "%s: %s", call->service,
-				      *errbuf ? errbuf : curl_easy_strerror((CURLcode)code));
-	return haul_error_set(err, HAUL_ENET, "%s kept answering HTTP %ld", call->service,
-			      *status);
+	ret = r.ret;
+	if (ret)
+		haul_error_set(err, ret, "%s", r.err.msg ? r.err.msg : haul_code_name(ret));
+	*json = r.json;
+	*status = r.status;
+	r.json = NULL;
+	api_release(&r);
+	curl_multi_cleanup(own.multi);
+	return ret;
 }
 
 const char *api_str(json_t *obj, const char *key)

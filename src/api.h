@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "loop.h"
 #include "net.h"
 
 #define API_BODY_MAX (1u << 20) /* a bigger answer is not what we asked for */
@@ -36,6 +37,43 @@ struct api_call {
  */
 int api_call(struct net *n, const struct api_call *call, json_t **json, long *status,
 	     struct haul_error *err);
+
+/* An API call as a transfer of the loop: it never waits. */
+struct api_req {
+	struct xfer x;                /* first: the transfer's CURLOPT_PRIVATE */
+	struct net *net;              /* borrowed */
+	struct api_call call;         /* its strings borrowed: kept by the owner */
+	void (*on_done)(struct api_req *r); /* in the loop thread, once */
+	void *ctx;                    /* borrowed, for on_done */
+	/* Results: as api_call's. */
+	int done;
+	int ret;
+	json_t *json;                 /* owned until taken (set to NULL) */
+	long status;
+	struct haul_error err;
+	/* Internal. */
+	CURL *e;
+	char *buf;
+	size_t len;
+	int too_big;
+	char errbuf[CURL_ERROR_SIZE];
+	int tries;
+	uint64_t pause, wake_ms;
+	int code;
+};
+
+/*
+ * Start the call on n's multi handle; on_done runs when it ended (from its
+ * transfer's xfer callback or api_tick). 0, or a HAUL_E* (nothing runs).
+ */
+int api_start(struct api_req *r, struct net *n, const struct api_call *call,
+	      void (*on_done)(struct api_req *r), void *ctx);
+
+/* A retry that is due goes out now. Returns how long the loop may sleep (ms). */
+long api_tick(struct api_req *r);
+
+/* Stop it, free what it holds; on_done is not called. Safe when done. */
+void api_release(struct api_req *r);
 
 /* A string member of obj, or NULL. */
 const char *api_str(json_t *obj, const char *key);

@@ -224,7 +224,7 @@ int batch_run_one(const struct opts *o, const struct msg *m, volatile sig_atomic
 		  const struct store_ops *ops, struct haul_error *err)
 {
 	struct refresh_cmd rc = { o->refresh_cmd, o->refresh_timeout_ms, o->output, stop };
-	struct refresher rf = { refresh_cmd_fetch, &rc, "--refresh-cmd", &rc };
+	struct refresher rf = { refresh_cmd_fetch, &rc, "--refresh-cmd", &rc, NULL, NULL };
 	struct download d = {
 		.url = o->url,
 		.head_url = o->head_url,

@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "api.h"
 #include "blocks.h"
 #include "child.h"
 #include "ctl.h"
@@ -64,6 +65,8 @@ struct renewal {
 	unsigned tries;
 	uint64_t wake_ms;        /* the next try, 0: now or not waiting */
 	struct child ch;         /* --refresh-cmd, while it runs */
+	struct api_req api;      /* a result API's call */
+	int calling;             /* api is out */
 	char *get, *head;        /* owned: the URLs it gave, until checked */
 	struct probe pr;         /* the same-object check */
 	int probing;

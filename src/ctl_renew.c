@@ -128,6 +128,23 @@ static void command_ended(struct ctl *c)
 	got(c, ret);
 }
 
+/* A result API's call ended: its answer is the URLs. */
+static void api_answered(struct api_req *r)
+{
+	struct ctl *c = r->ctx;
+	struct renewal *rn = &c->rn;
+	const struct refresher *rf = c->d->rf;
+	int ret = r->ret;
+
+	rn->calling = 0;
+	if (ret)
+		haul_error_set(&rn->err, ret, "%s", r->err.msg ? r->err.msg : haul_code_name(ret));
+	else
+		ret = rf->answer(rf->ctx, r->json, r->status, &rn->get, &rn->head, &rn->err);
+	api_release(r);
+	got(c, ret);
+}
+
 static void try_once(struct ctl *c)
 {
 	struct renewal *rn = &c->rn;
@@ -143,7 +160,25 @@ static void try_once(struct ctl *c)
 			got(c, ret);
 		return; /* ctl_renew_tick reads it */
 	}
-	/* An API client: still made to its end. */
+	if (rf->call) {
+		/* A result API: its call is one more transfer of the loop. */
+		struct api_call call;
+
+		ret = rf->call(rf->ctx, &call, &rn->err);
+		if (!ret) {
+			rn->calling = 1;
+			ret = api_start(&rn->api, c->net, &call, api_answered, c);
+			if (ret) {
+				rn->calling = 0;
+				haul_error_set(&rn->err, ret, "%s", rn->api.err.msg ? rn->api.err.msg
+										: "?");
+				api_release(&rn->api);
+			}
+		}
+		if (ret)
+			got(c, ret);
+		return;
+	}
 	ret = rf->fetch(rf->ctx, &rn->get, &rn->head, &rn->err);
 	got(c, ret);
 }
@@ -171,6 +206,8 @@ long ctl_renew_tick(struct ctl *c)
 		return 1000;
 	if (rn->probing)
 		return probe_tick(&rn->pr);
+	if (rn->calling)
+		return api_tick(&rn->api);
 	if (rn->ch.state == CHILD_RUNNING) {
 		if (child_step(&rn->ch)) {
 			uint64_t dl = child_deadline(&rn->ch);
@@ -203,7 +240,9 @@ void ctl_renew_release(struct ctl *c)
 	child_release(&rn->ch);
 	if (rn->probing)
 		probe_release(&rn->pr);
-	rn->probing = 0;
+	if (rn->calling)
+		api_release(&rn->api);
+	rn->probing = rn->calling = 0;
 	remote_release(&rn->r);
 	free(rn->get);
 	free(rn->head);

@@ -35,7 +35,7 @@ int jobs_sutro(const struct opts *o, const struct msg *m, volatile sig_atomic_t 
 {
 	struct sutro s = { .job = o->args[1], .inputs = o->include_inputs,
 			   .logprobs = o->include_logprobs, .stop = stop, .size = -1 };
-	struct refresher rf = { sutro_refresh, &s, "the Sutro API", NULL };
+	struct refresher rf = { sutro_refresh, &s, "the Sutro API", NULL, sutro_call, sutro_answer };
 	struct download d = { .expect_size = -1, .rf = &rf };
 	struct net net = { 0 };
 	char *get = NULL, *head = NULL;
@@ -102,6 +102,8 @@ int jobs_sarvam(const struct opts *o, const struct msg *m, volatile sig_atomic_t
 		sfs[i].s = &s;
 		sfs[i].name = files[i];
 		rfs[i].fetch = sarvam_refresh;
+		rfs[i].call = sarvam_call;
+		rfs[i].answer = sarvam_answer;
 		rfs[i].ctx = &sfs[i];
 		rfs[i].what = "the Sarvam API";
 		ds[k].url = urls[i];
@@ -117,6 +119,8 @@ int jobs_sarvam(const struct opts *o, const struct msg *m, volatile sig_atomic_t
 				     "outputs", missing, n);
 	for (size_t i = 0; urls && i < n; i++)
 		free(urls[i]);
+	for (size_t i = 0; sfs && i < n; i++)
+		sarvam_file_release(&sfs[i]);
 	free(urls);
 	free(ds);
 	free(rfs);
@@ -216,7 +220,8 @@ int jobs_input(const struct opts *o, const struct msg *m, volatile sig_atomic_t 
 
 		/* The refresh command learns which file it renews from $HAUL_OUTPUT. */
 		rcs[i] = (struct refresh_cmd){ o->refresh_cmd, o->refresh_timeout_ms, names[i], stop };
-		rfs[i] = (struct refresher){ refresh_cmd_fetch, &rcs[i], "--refresh-cmd", &rcs[i] };
+		rfs[i] = (struct refresher){ refresh_cmd_fetch, &rcs[i], "--refresh-cmd", &rcs[i],
+					     NULL, NULL };
 		ds[i].url = e->url;
 		ds[i].head_url = e->head;
 		ds[i].output = e->out;

@@ -12,6 +12,8 @@
 #include "err.h"
 
 struct refresh_cmd;
+struct api_call;
+struct json_t;
 
 /* Where fresh URLs come from. */
 struct refresher {
@@ -23,6 +25,12 @@ struct refresher {
 	/* A command: the loop runs it itself (child.h), waiting for nothing;
 	 * fetch is then the same, run to its end. NULL for an API client. */
 	const struct refresh_cmd *cmd;
+	/* An API client: the call to make (its strings kept in ctx until the
+	 * next call) and what its answer means; the loop makes the call as
+	 * one of its transfers (api.h). fetch is the same, run to its end. */
+	int (*call)(void *ctx, struct api_call *call, struct haul_error *err);
+	int (*answer)(void *ctx, struct json_t *json, long status, char **get, char **head,
+		      struct haul_error *err);
 };
 
 /* Most a refresh command may print. */

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "api.h"
 #include "err.h"
 #include "net.h"
 
@@ -34,11 +35,17 @@ int sarvam_urls(struct sarvam *s, const char *const *files, size_t n, char **url
 
 /* One file's refresher context. */
 struct sarvam_file {
-	struct sarvam *s; /* borrowed */
-	const char *name; /* borrowed */
+	struct sarvam *s;         /* borrowed */
+	const char *name;         /* borrowed */
+	char *url, *body;         /* owned: the last call's */
+	struct curl_slist *hdrs;  /* owned: its headers (the key) */
 };
 
-/* A struct refresher fetch function over a struct sarvam_file ctx. */
+/* The refresher functions over a struct sarvam_file ctx (refresh.h). */
 int sarvam_refresh(void *ctx, char **get, char **head, struct haul_error *err);
+int sarvam_call(void *ctx, struct api_call *call, struct haul_error *err);
+int sarvam_answer(void *ctx, struct json_t *json, long status, char **get, char **head,
+		  struct haul_error *err);
+void sarvam_file_release(struct sarvam_file *sf);
 
 #endif

@@ -31,50 +31,57 @@ static char *make_url(const struct sutro *s)
 	return url;
 }
 
-int sutro_urls(struct sutro *s, char **get, char **head, struct haul_error *err)
+int sutro_call(void *ctx, struct api_call *call, struct haul_error *err)
 {
+	struct sutro *s = ctx;
 	char auth[1024];
-	struct curl_slist *hdrs = NULL;
-	struct api_call call = { "the Sutro API", "GET", NULL, NULL, NULL, s->stop };
-	json_t *json = NULL, *urls, *art, *size;
-	const char *g, *h, *name;
-	long status;
-	int ret;
 
-	*get = *head = NULL;
+	free(s->url);
+	curl_slist_free_all(s->hdrs);
+	s->url = NULL;
+	s->hdrs = NULL;
 	if (snprintf(auth, sizeof(auth), "Authorization: Key %s", s->key) >= (int)sizeof(auth))
 		return haul_error_set(err, HAUL_EUSAGE, "SUTRO_API_KEY is too long");
-	call.url = make_url(s);
-	hdrs = curl_slist_append(NULL, auth);
-	hdrs = hdrs ? curl_slist_append(hdrs, "Accept: application/json") : NULL;
+	s->url = make_url(s);
+	s->hdrs = curl_slist_append(NULL, auth);
+	if (s->hdrs && !curl_slist_append(s->hdrs, "Accept: application/json")) {
+		curl_slist_free_all(s->hdrs);
+		s->hdrs = NULL;
+	}
 	memset(auth, 0, sizeof(auth));
-	if (!call.url || !hdrs) {
-		ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
-		goto out;
-	}
-	call.headers = hdrs;
-	ret = api_call(s->net, &call, &json, &status, err);
-	if (ret)
-		goto out;
-	if (status < 200 || status > 299) {
-		ret = api_refused(call.service, "SUTRO_API_KEY", s->job, status, json, err);
-		goto out;
-	}
+	if (!s->url || !s->hdrs)
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	memset(call, 0, sizeof(*call));
+	call->service = "the Sutro API";
+	call->method = "GET";
+	call->url = s->url;
+	call->headers = s->hdrs;
+	call->stop = s->stop;
+	return 0;
+}
+
+int sutro_answer(void *ctx, json_t *json, long status, char **get, char **head,
+		 struct haul_error *err)
+{
+	struct sutro *s = ctx;
+	json_t *urls, *art, *size;
+	const char *g, *h, *name;
+	int ret = 0;
+
+	*get = *head = NULL;
+	if (status < 200 || status > 299)
+		return api_refused("the Sutro API", "SUTRO_API_KEY", s->job, status, json, err);
 	urls = json_object_get(json, "urls");
 	art = json_object_get(json, "artifact");
 	g = api_str(urls, "get");
 	h = api_str(urls, "head");
 	name = api_str(art, "filename");
 	size = json_object_get(art, "size_bytes");
-	if (!g || !*g) {
-		ret = haul_error_set(err, HAUL_ENET, "the Sutro API answered without urls.get");
-		goto out;
-	}
-	if (!name || !*name || !json_is_integer(size) || json_integer_value(size) < 0) {
-		ret = haul_error_set(err, HAUL_ENET, "the Sutro API answered without "
-				     "artifact.filename and artifact.size_bytes");
-		goto out;
-	}
+	if (!g || !*g)
+		return haul_error_set(err, HAUL_ENET, "the Sutro API answered without urls.get");
+	if (!name || !*name || !json_is_integer(size) || json_integer_value(size) < 0)
+		return haul_error_set(err, HAUL_ENET, "the Sutro API answered without "
+				      "artifact.filename and artifact.size_bytes");
 	free(s->filename);
 	s->filename = strdup(name);
 	s->size = json_integer_value(size);
@@ -82,15 +89,28 @@ int sutro_urls(struct sutro *s, char **get, char **head, struct haul_error *err)
 	*head = h && *h ? strdup(h) : NULL;
 	if (!s->filename || !*get || (h && *h && !*head))
 		ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
-out:
 	if (ret) {
 		free(*get);
 		free(*head);
 		*get = *head = NULL;
 	}
+	return ret;
+}
+
+int sutro_urls(struct sutro *s, char **get, char **head, struct haul_error *err)
+{
+	struct api_call call;
+	json_t *json = NULL;
+	long status;
+	int ret;
+
+	*get = *head = NULL;
+	ret = sutro_call(s, &call, err);
+	if (!ret)
+		ret = api_call(s->net, &call, &json, &status, err);
+	if (!ret)
+		ret = sutro_answer(s, json, status, get, head, err);
 	json_decref(json);
-	curl_slist_free_all(hdrs);
-	free((char *)call.url);
 	return ret;
 }
 
@@ -102,5 +122,8 @@ int sutro_refresh(void *ctx, char **get, char **head, struct haul_error *err)
 void sutro_release(struct sutro *s)
 {
 	free(s->filename);
-	s->filename = NULL;
+	free(s->url);
+	curl_slist_free_all(s->hdrs);
+	s->filename = s->url = NULL;
+	s->hdrs = NULL;
 }

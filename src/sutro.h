@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "api.h"
 #include "err.h"
 #include "net.h"
 
@@ -25,6 +26,8 @@ struct sutro {
 	volatile sig_atomic_t *stop; /* borrowed */
 	char *filename;              /* owned, after a call: artifact.filename */
 	int64_t size;                /* after a call: artifact.size_bytes, -1 */
+	char *url;                   /* owned: the call's URL */
+	struct curl_slist *hdrs;     /* owned: its headers (the key) */
 };
 
 /*
@@ -34,8 +37,11 @@ struct sutro {
  */
 int sutro_urls(struct sutro *s, char **get, char **head, struct haul_error *err);
 
-/* A struct refresher fetch function over a struct sutro ctx. */
+/* The refresher functions over a struct sutro ctx (refresh.h). */
 int sutro_refresh(void *ctx, char **get, char **head, struct haul_error *err);
+int sutro_call(void *ctx, struct api_call *call, struct haul_error *err);
+int sutro_answer(void *ctx, struct json_t *json, long status, char **get, char **head,
+		 struct haul_error *err);
 
 void sutro_release(struct sutro *s);
 

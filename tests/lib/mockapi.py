@@ -11,8 +11,11 @@ Sarvam: POST /speech-to-text/job/v1/download-files  (api-subscription-key)
 
 Special job ids: job-missing (404), job-running (not completed), job-busy
 (429 once, then normal), job-broken (no urls), job-500, job-badsize (Sutro:
-size_bytes off by one). Each request is logged as one JSON line; the key's
-value is never logged. Standard library only.
+size_bytes off by one). With --slow-renewals S, every call after the first
+for the same job (Sutro) or file (Sarvam) -- a renewal -- answers after S
+seconds; --ttl-file NAME=S gives one Sarvam file's URLs a life of their own.
+Each request is logged as one JSON line; the key's value is never
+logged. Standard library only.
 """
 
 import argparse
@@ -40,12 +43,23 @@ class Api(http.server.ThreadingHTTPServer):
         self.args = args
         self.lock = threading.Lock()
         self.busy_seen = set()
+        self.asked = set()
         self.logf = open(args.log, "a", encoding="utf-8")
 
     def log(self, rec):
         with self.lock:
             self.logf.write(json.dumps(rec, separators=(",", ":")) + "\n")
             self.logf.flush()
+
+    def renewal_wait(self, keys):
+        """Sleep --slow-renewals seconds when any key was asked for before."""
+        with self.lock:
+            seen = any(k in self.asked for k in keys)
+            self.asked.update(keys)
+        if seen and self.args.slow_renewals > 0:
+            time.sleep(self.args.slow_renewals)
+            return True
+        return False
 
     def first_time(self, what):
         with self.lock:
@@ -129,6 +143,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(500, {"detail": "Internal Server Error"})
         if job == "job-busy" and self.server.first_time("sutro-busy"):
             return self.reply(429, {"detail": "Rate limited"}, [("Retry-After", "1")])
+        self.rec["slow"] = self.server.renewal_wait(["sutro:" + job])
         inputs = q.get("include_inputs", ["false"])[0] == "true"
         logprobs = q.get("include_cumulative_logprobs", ["false"])[0] == "true"
         name = "sutro-results~%s~inputs=%d~logprobs=%d.parquet" % (job, inputs, logprobs)
@@ -177,12 +192,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if job == "job-running":
             return self.reply(200, {"job_id": job, "job_state": "Running",
                                     "download_urls": {}, "storage_container_type": "Azure"})
+        self.rec["slow"] = self.server.renewal_wait(["sarvam:%s:%s" % (job, f) for f in files])
         urls = {}
         for f in files:
             path = "/sarvam/%s/%s" % (job, f)
             if isinstance(f, str) and os.path.isfile(os.path.join(a.root, path.lstrip("/"))):
-                urls[f] = {"file_url": signing.mint(a.sign_key, a.origin, path, a.ttl, "GET",
-                                                    "azure", a.object_query),
+                ttl = dict(kv.split("=", 1) for kv in a.ttl_file).get(f, a.ttl)
+                urls[f] = {"file_url": signing.mint(a.sign_key, a.origin, path, int(ttl),
+                                                    "GET", "azure", a.object_query),
                            "file_metadata": None}
         self.reply(200, {"job_id": job, "job_state": "Completed", "download_urls": urls,
                          "storage_container_type": "Azure"})
@@ -199,6 +216,9 @@ def main():
     ap.add_argument("--ttl", type=int, default=3600)
     ap.add_argument("--object-query", default="")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--slow-renewals", type=float, default=0)
+    ap.add_argument("--ttl-file", action="append", default=[],
+                    help="NAME=SECONDS: a Sarvam file's URLs live this long")
     args = ap.parse_args()
     server = Api(("127.0.0.1", args.port), args)
     stop = threading.Event()
