@@ -688,6 +688,8 @@ static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
 	syncer_init(&c->sync, &c->store, &c->journal, net->multi);
 	verify_init(&c->v);
 	stream_init(&c->out);
+	if (ops)
+		c->out.ops = ops;
 	c->streaming = d->output && strcmp(d->output, "-") == 0;
 	ret = url_check(d->url, "URL", err);
 	if (!ret)

@@ -463,7 +463,7 @@ int journal_open(struct journal *j, const char *path, struct journal_id *id, str
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	}
 	while (got < (size_t)sb.st_size) {
-		ssize_t r = pread(fd, buf + got, (size_t)sb.st_size - got, (off_t)got);
+		ssize_t r = j->ops->pread(fd, buf + got, (size_t)sb.st_size - got, (off_t)got);
 
 		if (r < 0 && errno == EINTR)
 			continue;

@@ -47,6 +47,12 @@ static void signals_setup(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* msg's sink: every line goes through the progress display. */
+static int to_report(void *ctx, int kind, const char *line)
+{
+	return report_message(ctx, kind, line);
+}
+
 static void print_version(void)
 {
 	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
@@ -86,6 +92,8 @@ int main(int argc, char **argv)
 		if (!ret) {
 			have_rep = 1;
 			m.rep = &rep;
+			m.sink = to_report;
+			m.sink_ctx = &rep;
 		}
 		signals_setup();
 		if (ret)
@@ -112,6 +120,7 @@ int main(int argc, char **argv)
 			shown = ret < 0 && rep.mode == REPORT_JSON && rep.on_stderr;
 		report_summary(&rep, files, failed, haul_exit_status(ret));
 		m.rep = NULL;
+		m.sink = NULL;
 		report_release(&rep);
 	}
 	if (ret < 0 && !shown) {

@@ -8,19 +8,20 @@
 #include <stdio.h>
 
 #include "msg.h"
-#include "report.h"
 
 void msg_init(struct msg *m, int level)
 {
 	m->level = level;
 	m->out = stderr;
 	m->rep = NULL;
+	m->sink = NULL;
+	m->sink_ctx = NULL;
 }
 
 static void say(const struct msg *m, int level, int kind, const char *tag, const char *fmt,
 		va_list ap) __attribute__((format(printf, 5, 0)));
 
-/* kind: 'e'rror, 'w'arning, 'n'ote, 'i'nfo, 'd'ebug -- for the report. */
+/* kind: 'e'rror, 'w'arning, 'n'ote, 'i'nfo, 'd'ebug -- for the sink. */
 static void say(const struct msg *m, int level, int kind, const char *tag, const char *fmt,
 		va_list ap)
 {
@@ -32,7 +33,7 @@ static void say(const struct msg *m, int level, int kind, const char *tag, const
 		n = snprintf(line, sizeof(line), "haul: %s", tag);
 		if (n > 0 && (size_t)n < sizeof(line))
 			vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-		if (!m->rep || !report_message(m->rep, kind, line)) {
+		if (!m->sink || !m->sink(m->sink_ctx, kind, line)) {
 			fputs(line, m->out);
 			fputc('\n', m->out);
 			fflush(m->out);

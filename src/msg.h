@@ -22,8 +22,12 @@ struct report;
 struct msg {
 	int level;  /* an enum msg_level */
 	FILE *out;  /* borrowed; stderr unless a test says otherwise */
-	struct report *rep; /* borrowed, NULL: the progress display, which
-			     * every line goes through (report_message) */
+	struct report *rep; /* borrowed, NULL: the progress display (for the
+			     * events the controller reports) */
+	/* Where every line goes first (main sets it to the display's
+	 * report_message): 1 when it took the line, 0 to print it to out. */
+	int (*sink)(void *ctx, int kind, const char *line);
+	void *sink_ctx;     /* borrowed */
 };
 
 void msg_init(struct msg *m, int level);

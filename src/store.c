@@ -70,8 +70,14 @@ static int sys_rename(const char *from, const char *to, int replace)
 	return rename(from, to);
 }
 
+static ssize_t sys_write(int fd, const void *buf, size_t len)
+{
+	return write(fd, buf, len);
+}
+
 const struct store_ops store_sys_ops = {
 	.pwrite = sys_pwrite,
+	.write = sys_write,
 	.pread = sys_pread,
 	.fdatasync = sys_fdatasync,
 	.fsync = sys_fsync,

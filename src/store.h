@@ -6,7 +6,8 @@
  *
  * Every system call that touches data goes through struct store_ops, so
  * tests can inject ENOSPC, EIO, short writes or a crash at write N. The
- * journal uses the same table.
+ * journal (its reads too), the checks' reading back and the stream to
+ * standard output use the same table.
  */
 #ifndef HAUL_STORE_H
 #define HAUL_STORE_H
@@ -19,6 +20,7 @@
 
 struct store_ops {
 	ssize_t (*pwrite)(int fd, const void *buf, size_t len, off_t off);
+	ssize_t (*write)(int fd, const void *buf, size_t len); /* -o -: standard output */
 	ssize_t (*pread)(int fd, void *buf, size_t len, off_t off);
 	int (*fdatasync)(int fd);
 	int (*fsync)(int fd);

@@ -50,6 +50,7 @@ void stream_init(struct stream *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->fd = -1;
+	st->ops = &store_sys_ops;
 	st->wp.tail = -1;
 	atomic_init(&st->released, 0);
 	atomic_init(&st->out, 0);
@@ -69,7 +70,7 @@ static int write_full(struct stream *st, const unsigned char *buf, size_t len)
 
 		if (atomic_load(&st->quit))
 			return ECANCELED;
-		n = write(st->fd, buf, len);
+		n = st->ops->write(st->fd, buf, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -27,6 +27,7 @@
 #include <curl/curl.h>
 
 #include "err.h"
+#include "store.h"
 #include "plan.h"
 #include "verify.h"
 #include "wplan.h"
@@ -42,6 +43,8 @@ struct stream {
 	uint64_t size;             /* the ring's */
 	uint64_t chunk;            /* bytes per write, and per hand-over to the writer */
 	int fd;                    /* borrowed: standard output */
+	const struct store_ops *ops; /* borrowed, static: how it is written
+				      * (stream_init: the real write(2)) */
 	struct verify *v;          /* borrowed, NULL: fed every byte before it is freed */
 	CURLM *wake;               /* borrowed, NULL: woken when room is freed or a write fails */
 	struct wplan wp;           /* the hand-out of ranges (ranged fetches) */

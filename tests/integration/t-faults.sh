@@ -98,4 +98,14 @@ timeout 60 "$HAUL_FAULTY" short:0 $args "$url" 2>"$T/err"
 is $? 0 "short writes everywhere: exit 0"
 same "$T/out/f" "$T/root/f.bin" "... byte-identical"
 
+# Standard output goes through the same seam: short writes are completed,
+# a full disk behind it is an I/O error.
+timeout 60 "$HAUL_FAULTY" short:0 -q -n 4 -o - "$url" >"$T/out/stdout" 2>"$T/err"
+is $? 0 "-o -, short writes to standard output: exit 0"
+same "$T/out/stdout" "$T/root/f.bin" "... byte-identical"
+timeout 60 "$HAUL_FAULTY" enospc:3 -q -n 4 -o - "$url" >"$T/out/stdout2" 2>"$T/err"
+is $? 5 "-o -, ENOSPC on the 3rd write to standard output: exit 5"
+grep -q 'No space left on device' "$T/err"
+ok $? "... saying so: $(head -c 120 "$T/err")"
+
 tap_done

@@ -129,6 +129,22 @@ static ssize_t f_pwrite(int fd, const void *buf, size_t len, off_t off)
 	return n;
 }
 
+/* Standard output (-o -): ENOSPC and short writes as for the file. */
+static ssize_t f_write(int fd, const void *buf, size_t len)
+{
+	pthread_mutex_lock(&mu);
+	writes++;
+	if (kind == K_ENOSPC && writes >= at) {
+		pthread_mutex_unlock(&mu);
+		errno = ENOSPC;
+		return -1;
+	}
+	if (kind == K_SHORT && len > 1)
+		len = 1 + (len - 1) * (writes % 3 + 1) / 4;
+	pthread_mutex_unlock(&mu);
+	return write(fd, buf, len);
+}
+
 static ssize_t f_pread(int fd, void *buf, size_t len, off_t off)
 {
 	return pread(fd, buf, len, off);
@@ -182,6 +198,7 @@ static int f_rename(const char *from, const char *to, int replace)
 
 static const struct store_ops faulty_ops = {
 	.pwrite = f_pwrite,
+	.write = f_write,
 	.pread = f_pread,
 	.fdatasync = f_fdatasync,
 	.fsync = f_fsync,
