@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "ctl_int.h"
@@ -275,7 +274,7 @@ void ctl_account(struct ctl *c)
 }
 
 /* What the probe (or the first answer) found, before the file is made. */
-static int learned(struct ctl *c, struct haul_error *err)
+int ctl_learned(struct ctl *c, struct haul_error *err)
 {
 	ctl_say_remote(c);
 	if (c->d->expect_size >= 0 &&
@@ -307,7 +306,7 @@ static int wants_head(const struct ctl *c, long status)
 static int understood(struct ctl *c, struct haul_error *err)
 {
 	struct fetch *f = &c->f;
-	int ret = learned(c, err);
+	int ret = ctl_learned(c, err);
 
 	if (ret)
 		return ret;
@@ -440,7 +439,7 @@ static void probed(struct probe *p)
 		return;
 	}
 	if (!ret)
-		ret = learned(c, &err);
+		ret = ctl_learned(c, &err);
 	if (!ret && c->have_file && !c->o->force) {
 		ret = ctl_already_there(c, &err);
 		if (ret == CTL_NOTHING)
@@ -506,61 +505,6 @@ static void start(struct ctl *c)
 	haul_error_release(&err);
 }
 
-/* -o -: one download, probed and set up in line (nothing else runs). */
-static int start_stream(struct ctl *c, struct haul_error *err)
-{
-	int ret = probe_run(c->net, c->url, c->head_url, c->stop, &c->remote, err);
-
-	if (ret == HAUL_EEXPIRED && c->d->rf) {
-		char *get = NULL, *head = NULL;
-
-		ret = c->d->rf->fetch(c->d->rf->ctx, &get, &head, err);
-		if (!ret) {
-			free(c->url);
-			free(c->head_url);
-			c->url = get;
-			c->head_url = head;
-			ret = probe_run(c->net, c->url, c->head_url, c->stop, &c->remote, err);
-		}
-	}
-	if (!ret)
-		ret = learned(c, err);
-	if (!ret)
-		ret = stream_open(&c->out, STDOUT_FILENO, c->o->window, c->remote.size_known ?
-				  c->remote.size : UINT64_MAX, &c->v, c->net->multi, err);
-	if (!ret)
-		ret = ctl_setup_fetch(c, c->remote.size_known && c->remote.ranges != RANGES_NO,
-				      c->nslots, err);
-	return ret;
-}
-
-/* -o -: the rest of the window goes out, through the checks. */
-static int end_stream(struct ctl *c, struct haul_error *err)
-{
-	uint64_t size = c->remote.size_known ? c->remote.size : c->plan.segs[0].end;
-	char *cause;
-	int ret = stream_finish(&c->out, size, c->stop, err);
-
-	if (ret)
-		return stream_stopped(&c->out, ret, err);
-	ret = verify_finish(&c->v, err);
-	if (!ret || ret == HAUL_EINTEGRITY)
-		ctl_report_checks(c);
-	if (ret == HAUL_EINTEGRITY) {
-		cause = err->msg;
-		err->msg = NULL;
-		haul_error_set(err, ret, "the data written to %s did not match: %s", c->store.path,
-			       cause ? cause : "integrity check failed");
-		free(cause);
-	}
-	if (ret)
-		return ret;
-	ctl_summary(c, size);
-	ctl_report_done(c, size);
-	ctl_say_checks(c);
-	return 0;
-}
-
 /* The transfers ended: fall back to one stream, finish, or say what is kept. */
 static void fetched(struct ctl *c)
 {
@@ -590,7 +534,7 @@ static void fetched(struct ctl *c)
 	else if (ret < 0 && c->journaling)
 		ret = ctl_stopped(c, ret, &c->err);
 	else if (!ret && c->streaming)
-		ret = end_stream(c, &c->err);
+		ret = ctl_end_stream(c, &c->err);
 	else if (!ret)
 		ret = ctl_finish_file(c, &c->err);
 	if (ret || c->streaming)
@@ -777,7 +721,7 @@ int ctl_open(struct ctl **out, const struct opts *o, const struct msg *m,
 		ret = haul_error_set(err, HAUL_EUSAGE, "%s exists: resume without --no-journal, "
 				     "or use --restart to discard it", c->jpath);
 	if (!ret && c->streaming) {
-		ret = start_stream(c, err);
+		ret = ctl_start_stream(c, err);
 		if (ret == CTL_NOTHING)
 			ret = 0;
 		return ret;

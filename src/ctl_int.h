@@ -2,8 +2,8 @@
  * ctl_int.h -- one download's controller, shared by the files that make
  * it up: ctl.c (its states, driven by the loop), ctl_prep.c (what is on
  * disk, and the I/O jobs that create, resume and finish the file),
- * ctl_renew.c (fresh URLs, without stopping anything) and ctl_say.c (what
- * the user and the progress display are told).
+ * ctl_renew.c (fresh URLs, without stopping anything), ctl_say.c (what
+ * the user and the progress display are told) and ctl_stream.c (-o -).
  *
  * A download never waits: each step that takes time -- a probe, an I/O
  * job, a refresh command -- is started, and the loop calls ctl_tick (or
@@ -127,6 +127,8 @@ void ctl_end(struct ctl *c, int ret);
 int ctl_setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_error *err);
 void ctl_account(struct ctl *c);
 int ctl_checks(struct ctl *c, struct haul_error *err);
+/* What the probe (or the first answer) found, before the file is made. */
+int ctl_learned(struct ctl *c, struct haul_error *err);
 
 /* ctl_prep.c */
 int ctl_check_paths(struct ctl *c, struct haul_error *err);
@@ -160,5 +162,11 @@ void ctl_summary(const struct ctl *c, uint64_t size);
 void ctl_report_checks(struct ctl *c);
 void ctl_say_checks(const struct ctl *c);
 void ctl_on_round(void *ctx);
+
+/* ctl_stream.c */
+/* -o -: probe and set up the one download, in line. 0 or a HAUL_E*. */
+int ctl_start_stream(struct ctl *c, struct haul_error *err);
+/* -o -: the transfers ended well; the rest goes out, through the checks. */
+int ctl_end_stream(struct ctl *c, struct haul_error *err);
 
 #endif

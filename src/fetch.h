@@ -88,6 +88,7 @@ struct fetch_stats {
 };
 
 struct slot;
+struct sink_ops;
 
 struct fetch {
 	/* Set by the caller before fetch_begin(). */
@@ -161,6 +162,7 @@ struct fetch {
 	int warned;                  /* FEV_DEADLINE was sent */
 	double t_start;              /* clock_sec() at fetch_begin */
 	struct slot *slots;          /* owned */
+	const struct sink_ops *sink; /* static: where bodies go (file, stream) */
 	struct curl_slist *headers;  /* owned: the validators */
 	struct curl_slist *stale_headers; /* owned: those before on_first */
 	uint64_t cp_at_bytes;        /* stats.bytes at the last checkpoint */
