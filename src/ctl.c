@@ -107,7 +107,6 @@ static void start(struct ctl *c);
 
 void ctl_renewed(struct ctl *c, int ret, struct haul_error *err)
 {
-	struct url_expiry e;
 	struct haul_error local;
 
 	if (c->state == CS_DONE)
@@ -122,14 +121,14 @@ void ctl_renewed(struct ctl *c, int ret, struct haul_error *err)
 	}
 	haul_error_init(&local);
 	if (!ret)
-		ret = fetch_set_url(&c->f, c->url, &local);
+		fetch_set_url(&c->f, &c->url);
 	if (!ret && c->m->rep) {
 		c->item.refreshes = c->st.refreshes + c->f.stats.refreshes + 1;
 		report_refresh(c->m->rep, &c->item, c->f.refresh_expired ? "expired" : "deadline");
 	}
-	if (!ret && expiry_from_url(c->url, &e) == 0 && e.known)
+	if (!ret && c->url.expiry.known)
 		msg_note(c->m, "%s: renewed the URL through %s (valid for %" PRId64 " s)",
-			 c->store.path, c->d->rf->what, e.deadline - (int64_t)time(NULL));
+			 c->store.path, c->d->rf->what, c->url.expiry.deadline - (int64_t)time(NULL));
 	else if (!ret)
 		msg_note(c->m, "%s: renewed the URL through %s", c->store.path, c->d->rf->what);
 	fetch_renewed(&c->f, ret, ret ? (local.msg ? local.msg : err ? err->msg : NULL) : NULL);
@@ -247,8 +246,9 @@ int ctl_setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_erro
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	fetch_fields(c, ranged, nslots);
 	c->fetching = 1;
-	ret = fetch_set_url(&c->f, c->url, err);
-	if (!ret && fetch_begin(&c->f))
+	fetch_set_url(&c->f, &c->url);
+	ret = 0;
+	if (fetch_begin(&c->f))
 		ret = haul_error_set(err, c->f.result, "%s", c->f.err.msg ? c->f.err.msg : "?");
 	if (!ret)
 		ctl_report_begin(c, c->f.nslots);
@@ -299,7 +299,7 @@ int ctl_learned(struct ctl *c, struct haul_error *err)
 static int wants_head(const struct ctl *c, long status)
 {
 	return status == 206 && !c->o->no_verify && c->remote.claims.backend == BACKEND_S3 &&
-	       !c->remote.claims.n && trust_ask_checksums(c->url) == 1;
+	       !c->remote.claims.n && trust_ask_checksums(c->url.text) == 1;
 }
 
 /* The first answer is understood (and maybe the HEAD after it): make the file. */
@@ -354,11 +354,12 @@ static int on_first(void *ctx, struct fetch *f, long status, struct haul_error *
 	struct ctl *c = ctx;
 	int ret;
 
-	ret = remote_from_answer(c->net, fetch_first_handle(f), c->url, status, 0, &c->remote, err);
+	ret = remote_from_answer(c->net, fetch_first_handle(f), c->url.text, status, 0, &c->remote,
+				 err);
 	if (!ret && wants_head(c, status)) {
 		remote_init(&c->head_r);
 		c->heading = 1;
-		ret = probe_start(&c->probe, c->net, c->url, NULL, &c->head_r, headed, c);
+		ret = probe_start(&c->probe, c->net, &c->url, NULL, &c->head_r, headed, c);
 		if (!ret)
 			return FETCH_FIRST_WAIT;
 		c->heading = 0;
@@ -473,8 +474,9 @@ static int first_request(struct ctl *c, struct haul_error *err)
 	c->f.id.size = UINT64_MAX;
 	c->fetching = 1;
 	c->state = CS_FIRST;
-	ret = fetch_set_url(&c->f, c->url, err);
-	if (!ret && fetch_begin(&c->f))
+	fetch_set_url(&c->f, &c->url);
+	ret = 0;
+	if (fetch_begin(&c->f))
 		ret = haul_error_set(err, c->f.result, "%s", c->f.err.msg ? c->f.err.msg : "?");
 	return ret;
 }
@@ -490,9 +492,9 @@ static void start(struct ctl *c)
 	int ret;
 
 	haul_error_init(&err);
-	if (c->head_url || (c->have_journal && !c->o->restart) || (c->have_file && !c->o->force)) {
+	if (c->head.text || (c->have_journal && !c->o->restart) || (c->have_file && !c->o->force)) {
 		c->state = CS_PROBE;
-		ret = probe_start(&c->probe, c->net, c->url, c->head_url, &c->remote, probed, c);
+		ret = probe_start(&c->probe, c->net, &c->url, ctl_head(c), &c->remote, probed, c);
 		if (ret) {
 			haul_error_set(&err, ret, "%s", c->probe.err.msg ? c->probe.err.msg : "?");
 			probe_release(&c->probe);
@@ -635,14 +637,14 @@ static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
 	if (ops)
 		c->out.ops = ops;
 	c->streaming = d->output && strcmp(d->output, "-") == 0;
-	ret = url_check(d->url, "URL", err);
+	c->item.name = "";
+	ret = url_init(&c->url, d->url, "URL", err);
 	if (!ret)
 		ret = net_check_family(net, d->url, "the URL", err);
 	if (!ret && d->head_url)
-		ret = url_check(d->head_url, "--head-url", err);
+		ret = url_init(&c->head, d->head_url, "--head-url", err);
 	if (!ret && d->head_url)
 		ret = net_check_family(net, d->head_url, "--head-url", err);
-	c->item.name = "";
 	if (!ret && !d->output)
 		ret = url_filename(d->url, &output, err);
 	if (!ret && o->dir && (d->output ? d->output : output)[0] != '/') {
@@ -667,9 +669,7 @@ static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
 	c->item.name = c->store.path;
 	n = strlen(c->store.path) + sizeof(JOURNAL_SUFFIX);
 	c->jpath = malloc(n);
-	c->url = strdup(d->url);
-	c->head_url = d->head_url ? strdup(d->head_url) : NULL;
-	if (!c->jpath || !c->url || (d->head_url && !c->head_url))
+	if (!c->jpath)
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	snprintf(c->jpath, n, "%s%s", c->store.path, JOURNAL_SUFFIX);
 	return 0;
@@ -698,8 +698,8 @@ static void ctl_release(struct ctl *c, int failed)
 	remote_release(&c->remote);
 	haul_error_release(&c->err);
 	free(c->jpath);
-	free(c->url);
-	free(c->head_url);
+	url_release(&c->url);
+	url_release(&c->head);
 }
 
 int ctl_open(struct ctl **out, const struct opts *o, const struct msg *m,
@@ -707,7 +707,6 @@ int ctl_open(struct ctl **out, const struct opts *o, const struct msg *m,
 	     struct net *net, struct iow *io, unsigned nslots, struct haul_error *err)
 {
 	struct ctl *c = calloc(1, sizeof(*c));
-	struct url_expiry e;
 	int ret;
 
 	*out = c;
@@ -729,8 +728,7 @@ int ctl_open(struct ctl **out, const struct opts *o, const struct msg *m,
 	if (ret)
 		return ret;
 	/* Already expired: renew it before anything goes out. */
-	if (d->rf && expiry_from_url(c->url, &e) == 0 && e.known &&
-	    (int64_t)time(NULL) >= e.deadline) {
+	if (d->rf && c->url.expiry.known && (int64_t)time(NULL) >= c->url.expiry.deadline) {
 		c->state = CS_RENEW;
 		c->renewed = 1;
 		return ctl_renew_start(c, 0, err);
@@ -739,6 +737,11 @@ int ctl_open(struct ctl **out, const struct opts *o, const struct msg *m,
 	if (c->state == CS_DONE && c->result < 0)
 		return haul_error_set(err, c->result, "%s", c->err.msg ? c->err.msg : "?");
 	return 0;
+}
+
+const struct url *ctl_head(const struct ctl *c)
+{
+	return c->head.text ? &c->head : NULL;
 }
 
 struct fetch *ctl_fetch(struct ctl *c)

@@ -30,6 +30,7 @@
 #include "stream.h"
 #include "syncer.h"
 #include "trust.h"
+#include "url.h"
 #include "verify.h"
 
 enum ctl_state {
@@ -67,7 +68,8 @@ struct renewal {
 	struct child ch;         /* --refresh-cmd, while it runs */
 	struct api_req api;      /* a result API's call */
 	int calling;             /* api is out */
-	char *get, *head;        /* owned: the URLs it gave, until checked */
+	char *get, *head;        /* owned: the URLs it gave... */
+	struct url nget, nhead;  /* ...parsed, until checked and taken */
 	struct probe pr;         /* the same-object check */
 	int probing;
 	struct remote r;
@@ -84,8 +86,8 @@ struct ctl {
 	enum ctl_state state;
 	int result;                  /* CS_DONE: 0, CTL_NOTHING or a HAUL_E* */
 	struct haul_error err;       /* owned: why, when result < 0 */
-	char *url;                   /* owned: the GET URL now */
-	char *head_url;              /* owned, NULL: the HEAD URL now */
+	struct url url;              /* the GET URL now */
+	struct url head;             /* the HEAD URL now (head.text NULL: none) */
 	unsigned nslots;             /* connections it may use */
 	struct remote remote;
 	struct probe probe;          /* CS_PROBE, or heading */
@@ -123,6 +125,7 @@ struct ctl {
 };
 
 /* ctl.c */
+const struct url *ctl_head(const struct ctl *c); /* NULL: none */
 void ctl_end(struct ctl *c, int ret);
 int ctl_setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_error *err);
 void ctl_account(struct ctl *c);

@@ -182,7 +182,7 @@ static int start_fresh(struct ctl *c, int resumable, struct haul_error *err)
 	id.created = (uint64_t)time(NULL);
 	id.etag = r->etag;
 	id.last_modified = r->last_modified;
-	id.url = url_redact(c->url);
+	id.url = strdup(c->url.shown);
 	if (blocks_init(&c->blocks, id.size, id.bsize)) {
 		free(id.url);
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");

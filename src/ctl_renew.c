@@ -32,10 +32,10 @@ static void tried(struct ctl *c, int ret)
 	struct haul_error err;
 
 	if (!ret) {
-		free(c->url);
-		free(c->head_url);
-		c->url = rn->get;
-		c->head_url = rn->head;
+		url_move(&c->url, &rn->nget);
+		url_move(&c->head, &rn->nhead);
+		free(rn->get);
+		free(rn->head);
 		rn->get = rn->head = NULL;
 		rn->active = 0;
 		ctl_renewed(c, 0, NULL);
@@ -44,6 +44,8 @@ static void tried(struct ctl *c, int ret)
 	free(rn->get);
 	free(rn->head);
 	rn->get = rn->head = NULL;
+	url_release(&rn->nget);
+	url_release(&rn->nhead);
 	haul_error_init(&err);
 	if (ret == HAUL_ECHANGED || ret == HAUL_EINTR) {
 		haul_error_set(&err, ret, "%s", rn->err.msg ? rn->err.msg : haul_code_name(ret));
@@ -93,9 +95,9 @@ static void got(struct ctl *c, int ret)
 {
 	struct renewal *rn = &c->rn;
 
-	if (!ret && url_check(rn->get, "the renewed URL", &rn->err))
+	if (!ret && url_init(&rn->nget, rn->get, "the renewed URL", &rn->err))
 		ret = HAUL_EEXPIRED;
-	if (!ret && rn->head && url_check(rn->head, "the renewed HEAD URL", &rn->err))
+	if (!ret && rn->head && url_init(&rn->nhead, rn->head, "the renewed HEAD URL", &rn->err))
 		ret = HAUL_EEXPIRED;
 	if (ret || !rn->check) {
 		tried(c, ret);
@@ -103,7 +105,8 @@ static void got(struct ctl *c, int ret)
 	}
 	remote_init(&rn->r);
 	rn->probing = 1;
-	ret = probe_start(&rn->pr, c->net, rn->get, rn->head, &rn->r, checked, c);
+	ret = probe_start(&rn->pr, c->net, &rn->nget, rn->nhead.text ? &rn->nhead : NULL, &rn->r,
+			  checked, c);
 	if (ret) {
 		rn->probing = 0;
 		haul_error_set(&rn->err, ret, "%s", rn->pr.err.msg ? rn->pr.err.msg : "?");
@@ -247,6 +250,8 @@ void ctl_renew_release(struct ctl *c)
 	free(rn->get);
 	free(rn->head);
 	rn->get = rn->head = NULL;
+	url_release(&rn->nget);
+	url_release(&rn->nhead);
 	haul_error_release(&rn->err);
 	rn->active = 0;
 }

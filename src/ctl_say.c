@@ -109,7 +109,7 @@ void ctl_report_begin(struct ctl *c, unsigned nslots)
 	c->item.had = c->had;
 	c->item.max_conns = nslots;
 	c->item.plan = c->remote.size_known ? &c->plan : NULL;
-	c->item.url = url_redact(c->url);
+	c->item.url = strdup(c->url.shown);
 	report_start(c->m->rep, &c->item);
 	c->reported = 1;
 }

@@ -14,18 +14,27 @@
 /* -o -: one download, probed and set up in line (nothing else runs). */
 int ctl_start_stream(struct ctl *c, struct haul_error *err)
 {
-	int ret = probe_run(c->net, c->url, c->head_url, c->stop, &c->remote, err);
+	int ret = probe_run(c->net, &c->url, ctl_head(c), c->stop, &c->remote, err);
 
 	if (ret == HAUL_EEXPIRED && c->d->rf) {
 		char *get = NULL, *head = NULL;
 
 		ret = c->d->rf->fetch(c->d->rf->ctx, &get, &head, err);
 		if (!ret) {
-			free(c->url);
-			free(c->head_url);
-			c->url = get;
-			c->head_url = head;
-			ret = probe_run(c->net, c->url, c->head_url, c->stop, &c->remote, err);
+			struct url nget = { 0 }, nhead = { 0 };
+
+			ret = url_init(&nget, get, "the renewed URL", err);
+			if (!ret && head)
+				ret = url_init(&nhead, head, "the renewed HEAD URL", err);
+			if (!ret) {
+				url_move(&c->url, &nget);
+				url_move(&c->head, &nhead);
+				ret = probe_run(c->net, &c->url, ctl_head(c), c->stop, &c->remote, err);
+			}
+			url_release(&nget);
+			url_release(&nhead);
+			free(get);
+			free(head);
 		}
 	}
 	if (!ret)

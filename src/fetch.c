@@ -29,30 +29,25 @@
 #include "store.h"
 #include "trust.h"
 
-int fetch_set_url(struct fetch *f, const char *url, struct haul_error *err)
+void fetch_set_url(struct fetch *f, const struct url *url)
 {
-	struct url_expiry e;
-	char *copy = strdup(url);
+	const struct url_expiry *e = &url->expiry;
 	int64_t now = (int64_t)time(NULL), margin;
 
-	if (!copy)
-		return haul_error_set(err, HAUL_EFAIL, "out of memory");
-	free(f->url);
-	f->url = copy;
+	f->url = url;
 	f->url_worked = 0;
 	f->warned = 0;
 	f->deadline = f->refresh_at = 0;
-	if (expiry_from_url(url, &e) == 0 && e.known) {
-		f->deadline = e.deadline;
+	if (e->known) {
+		f->deadline = e->deadline;
 		/* Renew ahead by a quarter of the URL's life, 1 to 60 s, but
 		 * never before half of what it has left has passed. */
-		margin = e.issued >= 0 ? (e.deadline - e.issued) / 4 : 60;
+		margin = e->issued >= 0 ? (e->deadline - e->issued) / 4 : 60;
 		margin = margin < 1 ? 1 : margin > 60 ? 60 : margin;
-		f->refresh_at = e.deadline - margin;
-		if (f->refresh_at < now + (e.deadline - now) / 2)
-			f->refresh_at = now + (e.deadline - now) / 2;
+		f->refresh_at = e->deadline - margin;
+		if (f->refresh_at < now + (e->deadline - now) / 2)
+			f->refresh_at = now + (e->deadline - now) / 2;
 	}
-	return 0;
 }
 
 /*
@@ -91,7 +86,7 @@ static int make_headers(struct fetch *f)
 	/* A URL signed with x-amz-checksum-mode must carry it every time; the
 	 * first request of an unsigned one asks for S3's checksums (they come
 	 * with an answer that holds the whole object). */
-	ask = trust_ask_checksums(f->url);
+	ask = trust_ask_checksums(f->url->text);
 	if (ask == 2 || (ask == 1 && f->probing)) {
 		struct curl_slist *l = curl_slist_append(f->headers, TRUST_ASK_HEADER);
 
@@ -559,7 +554,6 @@ void fetch_release(struct fetch *f)
 	curl_slist_free_all(f->headers);
 	curl_slist_free_all(f->stale_headers);
 	f->headers = f->stale_headers = NULL;
-	free(f->url);
 	f->url = NULL;
 	haul_error_release(&f->err);
 }

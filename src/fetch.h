@@ -26,6 +26,7 @@
 #include "ramp.h"
 #include "retry.h"
 #include "store.h"
+#include "url.h"
 
 struct stream;
 
@@ -149,7 +150,7 @@ struct fetch {
 	struct haul_error err;       /* owned: why, when result < 0 */
 
 	/* Internal. */
-	char *url;                   /* owned: the URL requests go to now */
+	const struct url *url;       /* borrowed: the URL requests go to now */
 	int64_t deadline;            /* Unix time the URL expires, 0: unknown */
 	int64_t refresh_at;          /* Unix time to renew it ahead, 0: never */
 	int url_worked;              /* the current URL got a 2xx answer */
@@ -187,8 +188,8 @@ unsigned fetch_allowed(const struct fetch *f);
 /* How many connections are receiving now. */
 unsigned fetch_receiving(const struct fetch *f);
 
-/* Set (or replace) the URL requests go to, and read its deadline. */
-int fetch_set_url(struct fetch *f, const char *url, struct haul_error *err);
+/* Set (or replace) the URL requests go to (kept by the caller), and read its deadline. */
+void fetch_set_url(struct fetch *f, const struct url *url);
 
 /*
  * Prepare f (its URL set): slots and validators. Its requests go out on

@@ -93,9 +93,9 @@ static int take_identity(const struct net *n, CURL *e, const char *url, struct r
 	return 0;
 }
 
-static int failed(struct haul_error *err, int curl_code, const char *errbuf, const char *url)
+static int failed(struct haul_error *err, int curl_code, const char *errbuf, const struct url *url)
 {
-	char *safe = url_redact(url);
+	const char *safe = url->shown;
 	int ret;
 
 	if (curl_code == CURLE_ABORTED_BY_CALLBACK)
@@ -107,18 +107,16 @@ static int failed(struct haul_error *err, int curl_code, const char *errbuf, con
 		ret = haul_error_set(err, HAUL_ENET, "%s: %s%s", safe ? safe : "URL",
 				     *errbuf ? errbuf : curl_easy_strerror((CURLcode)curl_code),
 				     http_curl_hint(curl_code));
-	free(safe);
 	return ret;
 }
 
-static int refused(struct haul_error *err, long status, const char *url, const struct probe_sink *s,
-		   const struct net *n)
+static int refused(struct haul_error *err, long status, const struct url *url,
+		   const struct probe_sink *s, const struct net *n)
 {
-	char *safe = url_redact(url);
-	struct url_expiry e;
+	const char *safe = url->shown;
 	int past, ret;
 
-	past = expiry_from_url(url, &e) == 0 && e.known && (int64_t)time(NULL) >= e.deadline;
+	past = url->expiry.known && (int64_t)time(NULL) >= url->expiry.deadline;
 	if (s && expiry_answer_says_expired(status, s->body, s->len, past, 0))
 		ret = haul_error_set(err, HAUL_EEXPIRED, "%s: the URL has expired (HTTP %ld)",
 				     safe ? safe : "URL", status);
@@ -130,7 +128,6 @@ static int refused(struct haul_error *err, long status, const char *url, const s
 	else
 		ret = haul_error_set(err, status >= 500 ? HAUL_ENET : HAUL_EHTTP,
 				     "%s: the server answered HTTP %ld", safe ? safe : "URL", status);
-	free(safe);
 	return ret;
 }
 
@@ -207,7 +204,7 @@ static int empty_object(CURL *e, long status)
 /* Send the next request: HEAD (first), or the one-byte GET. */
 static int send_request(struct probe *p)
 {
-	const char *url = p->get || !p->head_url ? p->url : p->head_url;
+	const char *url = (p->get || !p->head_url ? p->url : p->head_url)->text;
 
 	memset(&p->sink, 0, sizeof(p->sink));
 	p->errbuf[0] = '\0';
@@ -263,7 +260,8 @@ static int head_done(struct probe *p, int code)
 	curl_easy_getinfo(p->e, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(p->e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
 	if (status >= 200 && status <= 299 && len >= 0)
-		return remote_from_answer(p->net, p->e, p->head_url ? p->head_url : p->url, status, 1,
+		return remote_from_answer(p->net, p->e, (p->head_url ? p->head_url : p->url)->text,
+					  status, 1,
 					  p->r, &p->err);
 	/* The object is gone: a GET will not find it either. */
 	if (!p->head_url && (status == 404 || status == 410))
@@ -276,14 +274,9 @@ static int get_done(struct probe *p, int code, int *again, uint64_t *after_ms)
 {
 	long status = 0;
 
-	if (p->sink.hostile) {
-		char *safe = url_redact(p->url);
-		int ret = haul_error_set(&p->err, HAUL_ENET, "%s: the server announced an "
-					 "impossible Content-Length", safe ? safe : "URL");
-
-		free(safe);
-		return ret;
-	}
+	if (p->sink.hostile)
+		return haul_error_set(&p->err, HAUL_ENET, "%s: the server announced an impossible "
+				      "Content-Length", p->url->shown);
 	if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && p->sink.stopped)) {
 		*again = http_transient(code, 0);
 		return failed(&p->err, code, p->errbuf, p->url);
@@ -294,7 +287,7 @@ static int get_done(struct probe *p, int code, int *again, uint64_t *after_ms)
 		retry_after_parse(net_header(p->e, "Retry-After"), (int64_t)time(NULL), after_ms);
 	}
 	if (status == 206 || status == 200 || empty_object(p->e, status))
-		return remote_from_answer(p->net, p->e, p->url, status, 0, p->r, &p->err);
+		return remote_from_answer(p->net, p->e, p->url->text, status, 0, p->r, &p->err);
 	return refused(&p->err, status, p->url, &p->sink, p->net);
 }
 
@@ -328,7 +321,7 @@ static void probe_done(struct xfer *x, int code)
 	p->wake_ms = clock_ms() + retry_delay(p->tries, after, retry_random(&p->rnd));
 }
 
-int probe_start(struct probe *p, struct net *n, const char *url, const char *head_url,
+int probe_start(struct probe *p, struct net *n, const struct url *url, const struct url *head_url,
 		struct remote *r, void (*on_done)(struct probe *p), void *ctx)
 {
 	int ret;
@@ -391,7 +384,7 @@ void probe_release(struct probe *p)
 	haul_error_release(&p->err);
 }
 
-int probe_run(struct net *n, const char *url, const char *head_url,
+int probe_run(struct net *n, const struct url *url, const struct url *head_url,
 	      volatile sig_atomic_t *stop, struct remote *r, struct haul_error *err)
 {
 	struct net own = *n;

@@ -22,6 +22,7 @@
 #include "loop.h"
 #include "net.h"
 #include "trust.h"
+#include "url.h"
 
 enum remote_ranges {
 	RANGES_UNKNOWN = 0, /* not advertised: try, and check the first answer */
@@ -65,7 +66,8 @@ struct probe_sink {
 struct probe {
 	struct xfer x;              /* first: the transfer's CURLOPT_PRIVATE */
 	struct net *net;            /* borrowed */
-	const char *url, *head_url; /* borrowed: kept alive by the owner */
+	const struct url *url;      /* borrowed: kept alive by the owner */
+	const struct url *head_url; /* borrowed, NULL: none */
 	struct remote *r;           /* borrowed: filled in */
 	void (*on_done)(struct probe *p); /* in the loop thread, once */
 	void *ctx;                  /* borrowed, for on_done */
@@ -89,7 +91,7 @@ struct probe {
  * handle. on_done runs when it ended (from the transfer's xfer callback or
  * probe_tick). 0, or a HAUL_E* (then nothing runs and on_done is not called).
  */
-int probe_start(struct probe *p, struct net *n, const char *url, const char *head_url,
+int probe_start(struct probe *p, struct net *n, const struct url *url, const struct url *head_url,
 		struct remote *r, void (*on_done)(struct probe *p), void *ctx);
 
 /* A retry that is due goes out now. Returns how long the loop may sleep (ms). */
@@ -107,7 +109,7 @@ void probe_release(struct probe *p);
  * the object, HAUL_ENET when it cannot be reached, HAUL_EINTR when *stop
  * was raised.
  */
-int probe_run(struct net *n, const char *url, const char *head_url,
+int probe_run(struct net *n, const struct url *url, const struct url *head_url,
 	      volatile sig_atomic_t *stop, struct remote *r, struct haul_error *err);
 
 #endif

@@ -53,19 +53,17 @@ static const char *why_failed(struct slot *s, int code, char *buf, size_t len)
 static int fail(struct slot *s, int code, int haul_code)
 {
 	struct fetch *f = s->f;
-	char buf[64], *safe = url_redact(f->url);
-	const char *why = why_failed(s, code, buf, sizeof(buf));
+	char buf[64];
+	const char *why = why_failed(s, code, buf, sizeof(buf)), *safe = f->url->shown;
 	const struct net *n = f->net;
 
 	if (s->status >= 300 && s->status < 400 && n->secret)
 		haul_error_set(&f->err, haul_code, "%s: the server redirects (HTTP %ld); not "
 			       "followed, so that the %s %.*s credential goes nowhere else",
-			       safe ? safe : "URL", s->status, n->secret_via,
+			       safe, s->status, n->secret_via,
 			       (int)strcspn(n->secret, ":"), n->secret);
 	else
-		haul_error_set(&f->err, haul_code, "%s: %s%s", safe ? safe : "URL", why,
-			       http_curl_hint(code));
-	free(safe);
+		haul_error_set(&f->err, haul_code, "%s: %s%s", safe, why, http_curl_hint(code));
 	return haul_code;
 }
 

@@ -217,7 +217,7 @@ int slot_start(struct slot *s, long idx)
 			return haul_error_set(&f->err, HAUL_EIO, "reading back %s: %s",
 					      f->store->part_path, strerror(-r));
 	}
-	curl_easy_setopt(s->e, CURLOPT_URL, f->url);
+	curl_easy_setopt(s->e, CURLOPT_URL, f->url->text);
 	curl_easy_setopt(s->e, CURLOPT_HTTPHEADER, f->headers);
 	if (f->ranged) {
 		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, s->first, s->last);

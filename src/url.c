@@ -196,3 +196,36 @@ int url_parts(const char *url, char **host, char **query)
 			*c = (char)(*c - 'A' + 'a');
 	return 0;
 }
+
+int url_init(struct url *u, const char *text, const char *what, struct haul_error *err)
+{
+	int ret;
+
+	memset(u, 0, sizeof(*u));
+	ret = url_check(text, what, err);
+	if (ret)
+		return ret;
+	u->text = strdup(text);
+	u->shown = url_redact(text);
+	if (!u->text || !u->shown) {
+		url_release(u);
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	}
+	if (expiry_from_url(text, &u->expiry) != 0)
+		memset(&u->expiry, 0, sizeof(u->expiry));
+	return 0;
+}
+
+void url_release(struct url *u)
+{
+	free(u->text);
+	free(u->shown);
+	memset(u, 0, sizeof(*u));
+}
+
+void url_move(struct url *dst, struct url *src)
+{
+	url_release(dst);
+	*dst = *src;
+	memset(src, 0, sizeof(*src));
+}

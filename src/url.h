@@ -7,6 +7,7 @@
 #define HAUL_URL_H
 
 #include "err.h"
+#include "expiry.h"
 
 /*
  * Check that url is an absolute http:// or https:// URL with a host.
@@ -37,6 +38,29 @@ int url_safe_name(const char *name);
  * when out of memory; an unparsable URL gives "[unparsable URL]".
  */
 char *url_redact(const char *url);
+
+/*
+ * A URL as haul passes it around, parsed once: its text (credentials and
+ * all: only libcurl gets it), what may be shown of it, and when it stops
+ * working.
+ */
+struct url {
+	char *text;               /* owned, NULL: none */
+	char *shown;              /* owned: url_redact(text), for messages and the journal */
+	struct url_expiry expiry; /* the deadline its query states, if any */
+};
+
+/*
+ * Check text (url_check, naming it what) and fill u. 0, or HAUL_EUSAGE /
+ * HAUL_EFAIL with err set (u is then empty).
+ */
+int url_init(struct url *u, const char *text, const char *what, struct haul_error *err);
+
+/* Free u (an empty one too); it is empty afterwards. */
+void url_release(struct url *u);
+
+/* Move src into dst (dst's old value is freed; src is empty afterwards). */
+void url_move(struct url *dst, struct url *src);
 
 /*
  * The host name (lower case) and the raw query of url, each malloced or
