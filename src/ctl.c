@@ -54,7 +54,8 @@ static uint64_t frontier(const struct ctl *c)
 /*
  * A checkpoint: while downloading, handed to the syncer so the transfers go
  * on while the disk catches up (one at a time: FETCH_CP_LATER while the last
- * is being written); at the end (final), made here before returning. With
+ * is being written); the last one of a download that stops short (final) is
+ * an I/O job (ctl_prep.c), started when the fetch has ended. With
  * --no-journal only the data's fdatasync is handed over.
  */
 static int on_checkpoint(void *ctx, int final, struct haul_error *err)
@@ -66,22 +67,16 @@ static int on_checkpoint(void *ctx, int final, struct haul_error *err)
 
 	/* Everything is written out now: the checks may read up to the gap. */
 	verify_advance(&c->v, frontier(c));
-	if (!c->journaling && final)
+	if (final) {
+		c->final_due = c->journaling; /* everything is written: made later */
 		return 0;
-	ret = final ? syncer_wait(&c->sync, &vouch, err) : syncer_poll(&c->sync, &vouch, err);
+	}
+	ret = syncer_poll(&c->sync, &vouch, err);
 	if (ret < 0)
 		return ret;
 	ctl_note_saved(c, vouch);
 	if (ret == 1)
 		return FETCH_CP_LATER;
-	if (final) {
-		ret = store_sync(&c->store, err);
-		if (!ret)
-			ret = journal_commit(&c->journal, &c->blocks, err);
-		if (!ret)
-			ctl_note_saved(c, blocks_done_bytes(&c->blocks));
-		return ret;
-	}
 	if (!c->journaling) {
 		/* No journal, but the writeback still goes on beside the
 		 * transfers, rather than all of it in the final fsync. */
@@ -165,7 +160,11 @@ int ctl_checks(struct ctl *c, struct haul_error *err)
 	}
 	if (c->streaming) /* the writer feeds the checks from the window */
 		verify_start_fed(&c->v);
-	return r->size_known && !c->streaming ? verify_start(&c->v, &c->store, r->size, err) : 0;
+	else if (r->size_known && r->size <= VERIFY_LATER_MAX)
+		verify_start_later(&c->v, &c->store, r->size);
+	else if (r->size_known)
+		return verify_start(&c->v, &c->store, r->size, err);
+	return 0;
 }
 
 /*
@@ -214,6 +213,10 @@ static void fetch_fields(struct ctl *c, int ranged, unsigned nslots)
 	f->refresh = c->d->rf ? on_refresh : NULL;
 	f->on_event = ctl_on_event;
 	f->ctx = c;
+	/* A small file without a journal: its final fsync is all the writing
+	 * back it needs, and it has nothing to record. */
+	if (!c->journaling && r->size_known && r->size <= VERIFY_LATER_MAX)
+		f->checkpoint = NULL;
 	if (c->m->rep && c->m->rep->mode != REPORT_NONE) {
 		f->on_round = ctl_on_round;
 		f->max_wait_ms = 250; /* the display moves while bytes do not */
@@ -405,6 +408,8 @@ void ctl_prepared(struct ctl *c, int ret, struct haul_error *err)
 	if (!ret) {
 		c->f.blocks = c->journaling ? &c->blocks : NULL;
 		c->f.can_fall_back = !c->had;
+		if (!c->journaling && r->size_known && r->size <= VERIFY_LATER_MAX)
+			c->f.checkpoint = NULL; /* see fetch_fields */
 		if (fetch_first_plan(&c->f, c->journaling ? holes : &whole, nholes, nparts,
 				     c->o->min_split, align))
 			ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
@@ -533,7 +538,13 @@ static void fetched(struct ctl *c)
 	}
 	if (ret < 0 && c->streaming)
 		ret = stream_stopped(&c->out, ret, &c->err);
-	else if (ret < 0 && c->journaling)
+	else if (ret < 0 && c->journaling && c->final_due) {
+		/* The last checkpoint is disk work: the loop goes on meanwhile. */
+		c->final_due = 0;
+		ret = ctl_final_checkpoint(c, ret);
+		if (!ret)
+			return;
+	} else if (ret < 0 && c->journaling)
 		ret = ctl_stopped(c, ret, &c->err);
 	else if (!ret && c->streaming)
 		ret = ctl_end_stream(c, &c->err);

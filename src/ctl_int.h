@@ -56,6 +56,7 @@ struct prep_notes {
 	double secs;             /* checking them took */
 	uint64_t combined;       /* blocks whose CRCs made the file's */
 	uint64_t vouch;          /* what the last checkpoint made durable */
+	int stopped;             /* the final checkpoint's download ended with this */
 	char why[256];
 };
 
@@ -113,6 +114,7 @@ struct ctl {
 	int keep_part;               /* failed a check: keep FILE.part */
 	int journaling;              /* FILE.haul is open and kept up to date */
 	int resuming;                /* the I/O job resumes (else starts afresh) */
+	int final_due;               /* a last checkpoint is owed (the fetch stopped) */
 	int renewed;                 /* the URL was renewed before the first request */
 	int created;                 /* this run created FILE.part */
 	int fetching;                /* f is set up */
@@ -145,6 +147,9 @@ void ctl_say_prepared(struct ctl *c);
 /* The end: checks, then the name (two I/O jobs), or what is kept. */
 int ctl_finish_file(struct ctl *c, struct haul_error *err);
 int ctl_stopped(struct ctl *c, int ret, struct haul_error *err);
+/* The last checkpoint of a download that stopped with ret, as an I/O job;
+ * then ctl_stopped. 0 when started, else the error to end with. */
+int ctl_final_checkpoint(struct ctl *c, int ret);
 int ctl_settle(struct ctl *c, struct haul_error *err);
 
 /* ctl_renew.c */

@@ -411,6 +411,54 @@ int ctl_finish_file(struct ctl *c, struct haul_error *err)
 	return iow_submit(c->io, &c->job, err);
 }
 
+/* The last checkpoint (in the worker): the data, then the record. */
+static int final_run(struct iow_job *j, struct haul_error *err)
+{
+	struct ctl *c = j->ctx;
+	int ret = settle_quiet(c, &c->pn.vouch, err);
+
+	if (!ret)
+		ret = store_sync(&c->store, err);
+	if (!ret)
+		ret = journal_commit(&c->journal, &c->blocks, err);
+	if (!ret)
+		c->pn.vouch = blocks_done_bytes(&c->blocks);
+	return ret;
+}
+
+static void final_done(struct iow_job *j)
+{
+	struct ctl *c = j->ctx;
+	int ret = c->pn.stopped;
+
+	ctl_note_saved(c, c->pn.vouch);
+	/* Interrupted, and the checkpoint failed: that is the news. */
+	if (j->ret && ret == HAUL_EINTR) {
+		haul_error_release(&c->err);
+		haul_error_set(&c->err, j->ret, "%s", j->err.msg ? j->err.msg : "checkpoint failed");
+		ret = j->ret;
+	}
+	haul_error_release(&j->err);
+	ctl_end(c, ctl_stopped(c, ret, &c->err));
+}
+
+int ctl_final_checkpoint(struct ctl *c, int ret)
+{
+	memset(&c->job, 0, sizeof(c->job));
+	c->job.kind = IOW_PLAIN;
+	c->job.run = final_run;
+	c->job.done = final_done;
+	c->job.ctx = c;
+	c->pn.stopped = ret;
+	c->state = CS_CHECK;
+	if (iow_submit(c->io, &c->job, &c->err) == 0)
+		return 0;
+	/* No worker to be had: the loop waits for this one. */
+	c->job.ret = final_run(&c->job, &c->job.err);
+	final_done(&c->job);
+	return c->result ? c->result : HAUL_EIO;
+}
+
 /* The download stopped short: say what is kept and how to go on. */
 int ctl_stopped(struct ctl *c, int ret, struct haul_error *err)
 {

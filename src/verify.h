@@ -82,6 +82,7 @@ struct verify {
 	pthread_cond_t cv;
 	int started, quit;
 	int fed;            /* the bytes come through verify_feed instead */
+	int later;          /* verify_start_later: read it all at the end */
 	uint64_t front;     /* hashed so far (the thread's) */
 	uint64_t target;    /* written without a gap up to here */
 	int read_errno;     /* reading back failed */
@@ -108,6 +109,15 @@ int verify_combine(struct verify *v, enum digest_alg alg);
 
 /* The CRC of the whole file (finished value, as crc_update returns it). */
 void verify_set_crc(struct verify *v, enum digest_alg alg, uint64_t crc);
+
+/*
+ * A small file: no thread; verify_finish (run by an I/O worker) reads it
+ * back in one go. A thread per file would cost more than the hashing.
+ */
+void verify_start_later(struct verify *v, struct store *st, uint64_t size);
+
+/* Files up to this size are checked at the end (verify_start_later). */
+#define VERIFY_LATER_MAX (16ull << 20)
 
 /* Is there anything to read back? (Not for combined CRCs alone.) */
 int verify_reads(const struct verify *v);

@@ -58,6 +58,19 @@ test "$p" -ge 12 && test "$p" -le 16
 ok $? "... up to 16 files under way at once ($p), none waiting for another's probe"
 ls "$T/out/s" | grep -q '\.haul$\|\.part$'
 ok $((! $?)) "... no journal or .part left"
+# No thread or process per file: the I/O workers are all (each file here
+# has its ETag's MD5 checked, at its end, by a worker).
+if command -v strace >/dev/null 2>&1; then
+	rm -rf "$T/out/s2" && mkdir "$T/out/s2"
+	strace -f -qq -e trace=clone,clone3,fork,vfork -o "$T/clones" \
+		"$HAUL" -q -j 16 -i "$T/list" -d "$T/out/s2" 2>"$T/err"
+	is "$?" 0 "... again under strace: exit 0"
+	c=$(grep -c 'clone\|fork' "$T/clones")
+	test "$c" -le 2
+	ok $? "... $c threads started for $n files: none per file"
+else
+	skip 2 "strace is not installed"
+fi
 
 # --- a refresh command that takes 4 s, in a batch of 4 ----------------------------
 origin_stop
