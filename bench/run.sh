@@ -23,7 +23,10 @@
 # counters, check the output with cmp. Tools take turns within a
 # repetition (A B C A B C). Writes bench/results/STAMP.md (the report) and
 # STAMP.runs (one JSON object per run). Environment: HAUL (default: the
-# haul built in this tree), CC (default cc).
+# haul built in this tree), HAUL_BASE (another haul binary, shown as the
+# haul-base rows beside haul: before and after a change; no such rows
+# without it), CC (default cc). Copy the binaries somewhere first: a
+# rebuild during a run would change what is measured.
 set -eu
 argv="$*"
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -78,6 +81,10 @@ aria2c-i	aria2c -q -i "$LIST" -j 16 -d "$DIR" --allow-overwrite=true --auto-file
 curl-K	curl -sS --parallel --parallel-max 16 -K "$CONFIG"
 curl-K-now	curl -sS --parallel --parallel-immediate --parallel-max 16 -K "$CONFIG"
 haul-kill	"$HAUL" -q -o "$OUT" "$URL"
+haul-sarvam	env SARVAM_API_KEY=$API_KEY "$HAUL" -q --api-base "$API" -d "$DIR" sarvam job-bench $FILES
+haul-base	"$HAUL_BASE" -q -n $N $HAUL_TLS -o "$OUT" "$URL"
+haul-base-i	"$HAUL_BASE" -q -i "$LIST" -j 16 -d "$DIR"
+haul-base-sarvam	env SARVAM_API_KEY=$API_KEY "$HAUL_BASE" -q --api-base "$API" -d "$DIR" sarvam job-bench $FILES
 aria2c-kill	aria2c -q -d "$DIR" -o f "$URL"
 curl-kill	curl -sS -C - -o "$OUT" "$URL"
 axel-kill	axel -q -o "$OUT" "$URL"
@@ -86,7 +93,11 @@ axel-kill	axel -q -o "$OUT" "$URL"
 # --- the scenarios: one line each -------------------------------------------
 # NAME  KIND  SIZE  QUICK-SIZE  PATH  N  CAP  DELAY  ORIGIN  TOOLS
 # KIND: get (one file), tls (the same through the TLS proxy), many (SIZE
-# files of 1-64 KiB, -j 16), kill (SIGKILL at 20/40/60/80 % then resume).
+# files of 1-64 KiB, -j 16), api (the same files as the outputs of a
+# Sarvam job: haul sarvam asks tests/lib/mockapi.py for their presigned
+# URLs, with its default -j; the others get the URLs of one call made
+# before the run), kill (SIGKILL at 20/40/60/80 % then resume).
+# haul-base* rows run only with HAUL_BASE set.
 # PATH picks the origin's behaviour (bench/origin.c): /rK/ paces each
 # connection at K MiB/s, /dMS/ waits MS ms before every answer, /tK/ shares
 # K MiB/s among all connections, /fast/ neither. CAP in MiB/s per
@@ -97,15 +108,16 @@ axel-kill	axel -q -o "$OUT" "$URL"
 SCENARIOS='
 pace-curl	get	256m	64m	/r25/	1	25	0	wan	curl
 pace-lftp	get	1g	512m	/r25/	16	25	0	wan	lftp dd
-cap25-n16	get	1g	256m	/r25/	16	25	0	wan	haul aria2c axel lftp wget2 dd
-cap10-n64	get	1g	256m	/r10/	64	10	0	wan	haul aria2c axel lftp dd
-cap1-n256	get	1g	256m	/r1/	256	1	0	wan	haul aria2c axel lftp dd
-delay-n16	get	1g	256m	/d100/r25/	16	25	100	wan	haul aria2c axel lftp dd
-fast-1g	get	1g	256m	/fast/	16	0	0	lan	haul haul-auto curl aria2c axel lftp-1 wget2 dd
+cap25-n16	get	1g	256m	/r25/	16	25	0	wan	haul haul-base aria2c axel lftp wget2 dd
+cap10-n64	get	1g	256m	/r10/	64	10	0	wan	haul haul-base aria2c axel lftp dd
+cap1-n256	get	1g	256m	/r1/	256	1	0	wan	haul haul-base aria2c axel lftp dd
+delay-n16	get	1g	256m	/d100/r25/	16	25	100	wan	haul haul-base aria2c axel lftp dd
+fast-1g	get	1g	256m	/fast/	16	0	0	lan	haul haul-base haul-auto curl aria2c axel lftp-1 wget2 dd
 fast-4g	get	4g	1g	/fast/	16	0	0	lan	haul haul-auto curl aria2c axel lftp-1 dd
 tls-fast	tls	1g	256m	/fast/	16	0	0	lan	haul curl aria2c axel lftp dd
 tls-cap25	tls	1g	256m	/r25/	16	25	0	wan	haul curl aria2c axel lftp dd
-small	many	300	200	/d30/	16	0	30	wan	haul-i aria2c-i curl-K curl-K-now
+small	many	300	200	/d30/	16	0	30	wan	haul-i haul-base-i aria2c-i curl-K curl-K-now
+sarvam	api	200	200	/d30/	16	0	30	wan	haul-sarvam haul-base-sarvam curl-K aria2c-i
 kill	kill	64m	64m	/t8/	0	8	0	wan	haul-kill aria2c-kill curl-kill axel-kill
 '
 KILL_POINTS='20 40 60 80'
@@ -123,6 +135,14 @@ die() { say "$*"; exit 1; }
 selected=$(echo "$SCENARIOS" | awk -F'\t' -v only="$only" -v q=$quick '
 	NF && (only == "" || index("," only ",", "," $1 ",")) { $3 = q ? $4 : $3; print }' OFS='\t')
 [ -n "$selected" ] || die "no such scenario: $only (see --list)"
+HAUL_BASE=${HAUL_BASE:-}
+if [ -z "$HAUL_BASE" ]; then
+	selected=$(echo "$selected" | awk -F'\t' -v OFS='\t' '{ n = split($10, t, " "); $10 = ""
+		for (i = 1; i <= n; i++) if (t[i] !~ /^haul-base/) $10 = $10 ($10 == "" ? "" : " ") t[i]
+		print }')
+else
+	[ -x "$HAUL_BASE" ] || die "HAUL_BASE=$HAUL_BASE is not an executable"
+fi
 
 # --- set-up --------------------------------------------------------------------
 wanted_tools=$(echo "$selected" | cut -f10 | tr ' ' '\n' | sed 's/-.*//' | sort -u)
@@ -163,13 +183,13 @@ bytes_of() { # 64m, 1g -> bytes
 	esac
 }
 want=0
-for f in $(echo "$selected" | awk -F'\t' '$2 != "many" { print $3 }' | sort -u); do
+for f in $(echo "$selected" | awk -F'\t' '$2 != "many" && $2 != "api" { print $3 }' | sort -u); do
 	sz=$(bytes_of "$f")
 	[ -f "$data/$f" ] && [ "$(stat -c %s "$data/$f")" -eq "$sz" ] || want=$((want + sz / 1048576))
 done
 avail=$(df -Pk "$data" | awk 'NR == 2 { print int($4 / 1024) }')
 [ "$avail" -gt $((want + 5120)) ] || die "$data has $avail MiB free; the test files and one output need $((want + 5120))"
-for f in $(echo "$selected" | awk -F'\t' '$2 != "many" { print $3 }' | sort -u); do
+for f in $(echo "$selected" | awk -F'\t' '$2 != "many" && $2 != "api" { print $3 }' | sort -u); do
 	sz=$(bytes_of "$f")
 	if [ ! -f "$data/$f" ] || [ "$(stat -c %s "$data/$f")" -ne "$sz" ]; then
 		say "writing $data/$f (random)"
@@ -408,6 +428,59 @@ run_many() { # SC COUNT PATH ORIGIN TOOLS...
 	done
 }
 
+run_api() { # SC COUNT PATH ORIGIN TOOLS...
+	local sc=$1 count=$2 path=$3 origin=$4
+	shift 4
+	local port i size=0 names=() job=$data/sarvam/job-bench
+	eval "port=\$${origin}_port"
+	# The job's outputs are the small files (hard links: the origin serves
+	# them under the mock's paths).
+	mkdir -p "$job"
+	for i in $(seq 1 "$count"); do
+		[ -f "$job/f$i" ] || ln "$data/small/f$i" "$job/f$i"
+		names+=("f$i")
+		size=$((size + $(stat -c %s "$data/small/f$i")))
+	done
+	API_KEY=bench-$$-key
+	rm -f "$work/api.port"
+	python3 "$top/tests/lib/mockapi.py" --port-file "$work/api.port" --log "$work/api.log" \
+		--origin "http://127.0.0.1:$port${path%/}" --sign-key "bench-$$" --root "$data" \
+		--api-key "$API_KEY" >"$work/api.out" 2>&1 &
+	local api_pid=$!
+	pids="$pids $api_pid"
+	for _ in $(seq 50); do [ -s "$work/api.port" ] && break; sleep 0.1; done
+	[ -s "$work/api.port" ] || die "the mock API did not start: $(cat "$work/api.out")"
+	API=http://127.0.0.1:$(cat "$work/api.port")
+	FILES=${names[*]}
+	LIST=$work/list CONFIG=$work/curl.config DIR=$outdir/run
+	# One call for every URL, untimed, for the tools that cannot ask.
+	curl -sS -X POST -H "api-subscription-key: $API_KEY" -H 'Content-Type: application/json' \
+		-d "$(python3 -c 'import json,sys; print(json.dumps({"job_id": "job-bench", "files": sys.argv[1:]}))' "${names[@]}")" \
+		"$API/speech-to-text/job/v1/download-files" >"$work/api.answer" ||
+		die "the mock API did not answer"
+	python3 -c '
+import json, sys
+urls = json.load(open(sys.argv[1]))["download_urls"]
+with open(sys.argv[2], "w") as lst, open(sys.argv[3], "w") as cfg:
+    for n in sys.argv[5:]:
+        u = urls[n]["file_url"]
+        lst.write("%s\n  out=%s\n" % (u, n))
+        cfg.write("url = \"%s\"\noutput = \"%s/%s\"\n" % (u, sys.argv[4], n))
+' "$work/api.answer" "$LIST" "$CONFIG" "$DIR" "${names[@]}" || die "the mock API's answer lacks URLs"
+	run_timeout=300
+	local r t
+	for r in $(seq "$reps"); do
+		for t in "$@"; do
+			fresh
+			curl -s -o /dev/null "http://127.0.0.1:$port/_stats?reset=1"
+			tool_words "$t"
+			measure "$sc" "$t" "$r" "http://127.0.0.1:$port/_stats?reset=0" \
+				"dir $data/small $DIR $count" "{\"size\": $size, \"files\": $count}" "" "${words[@]}"
+		done
+	done
+	kill "$api_pid" 2>/dev/null || true
+}
+
 run_kill() { # SC FILE PATH ORIGIN TOOLS...
 	local sc=$1 file=$2 path=$3 origin=$4
 	shift 4
@@ -443,6 +516,7 @@ while IFS='	' read -r sc kind file qfile path n cap delay origin tools; do
 	case $kind in
 	get | tls) run_get "$sc" "$kind" "$file" "$path" "$n" "$origin" $tools ;;
 	many) run_many "$sc" "$file" "$path" "$origin" $tools ;;
+	api) run_api "$sc" "$file" "$path" "$origin" $tools ;;
 	kill) run_kill "$sc" "$file" "$path" "$origin" $tools ;;
 	esac
 done <<EOF
