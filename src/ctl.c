@@ -106,7 +106,7 @@ void ctl_renewed(struct ctl *c, int ret, struct haul_error *err)
 
 	if (c->state == CS_DONE)
 		return;
-	if (!c->fetching) {
+	if (c->state == CS_RENEW) {
 		/* Renewed before anything went out: now it can start. */
 		if (ret)
 			fail(c, ret, err);
@@ -114,6 +114,11 @@ void ctl_renewed(struct ctl *c, int ret, struct haul_error *err)
 			start(c);
 		return;
 	}
+	/* The transfers ended while the renewal ran (the last bytes came in
+	 * before the deadline): the URL is kept for nothing, and the download
+	 * goes on with its checks -- it must not start again. */
+	if (!c->fetching)
+		return;
 	haul_error_init(&local);
 	if (!ret)
 		fetch_set_url(&c->f, &c->url);

@@ -112,5 +112,10 @@ run_haul() {
 	timeout 120 "$HAUL" "$@" 2>"$T/err"
 	rc=$?
 	[ $rc -eq 124 ] && diag "haul timed out: $*"
+	# Exit 1 is an internal error, and a sanitizer's report exits 1 too:
+	# its last lines go to the test's log, the only trace CI keeps.
+	if [ $rc -eq 1 ] || grep -q 'Sanitizer\|runtime error' "$T/err" 2>/dev/null; then
+		tail -n 12 "$T/err" | while IFS= read -r l; do diag "stderr: $l"; done
+	fi
 	return 0
 }
