@@ -2,12 +2,15 @@
 """bench/report.py -- the Markdown report of one bench/run.sh run.
 
     report.py MACHINE SCENARIOS RUNS FAILED STAMP
+    report.py --readme RUNS
+
 
 MACHINE: key=value lines; SCENARIOS: the run's scenario lines (tab
 separated: name kind size path n cap delay origin tools); RUNS: one JSON
 object per run (bench/sample.py's, plus scenario, tool, rep, size, the
 origin's counters); FAILED: one line per failed run. Medians over the
-repetitions; "a (b-c)" is median (min-max). Standard library only.
+repetitions; "a (b-c)" is median (min-max). With --readme, the README's
+comparison table from a run's .runs file alone. Standard library only.
 """
 
 import json
@@ -183,7 +186,55 @@ def table_kill(sc, recs):
     return out + [""]
 
 
+# The README's columns: the row name each tool has in each kind of scenario.
+README_COLS = [("haul", ("haul", "haul-i", "haul-sarvam")), ("aria2c", ("aria2c", "aria2c-i")),
+               ("axel", ("axel",)), ("lftp", ("lftp", "lftp-1")), ("curl", ("curl", "curl-K")),
+               ("disk (dd)", ("dd",))]
+README_ROWS = [("cap25-n16", "16 x 25 MiB/s, 1 GiB"), ("cap10-n64", "64 x 10 MiB/s, 1 GiB"),
+               ("cap1-n256", "256 x 1 MiB/s, 1 GiB"), ("delay-n16", "16 x 25 MiB/s, 100 ms"),
+               ("fast-1g", "no cap, 1 GiB"), ("fast-4g", "no cap, 4 GiB"),
+               ("tls-fast", "HTTPS, no cap, 1 GiB"), ("tls-cap25", "HTTPS, 16 x 25 MiB/s"),
+               ("small", "small files, 30 ms"), ("sarvam", "haul sarvam, 200 files")]
+
+
+def readme(runs_f):
+    """The README table: MiB/s to durable (seconds for many files), and RssAnon."""
+    with open(runs_f) as f:
+        runs = [json.loads(line) for line in f if line.strip()]
+    stamp = runs_f.rsplit("/", 1)[-1].removesuffix(".runs")
+    w = [28] + [9] * len(README_COLS)
+    out = [f"Medians of bench/results/{stamp}.md; MiB/s until the file is durable",
+           "(seconds for the many-files rows; \"lftp\" is lftp -n 1 where unpaced;",
+           "disk: dd conv=fdatasync of the same bytes in the same run, a reference,",
+           "not a bound: a tool's writeback overlaps its download):", "",
+           "".join(c.ljust(n) for c, n in zip(["    scenario"] + [c for c, _ in README_COLS], w)).rstrip()]
+
+    def cell(sc, names, what):
+        rs = [r for r in runs if r["scenario"] == sc and r["tool"] in names and r.get("rc", 0) == 0]
+        if not rs:
+            return "-"
+        if what == "anon":
+            if "dd" in names:
+                return "-"
+            return f"{med([r['peak_anon_kb'] for r in rs]) / 1024:.1f}"
+        if sc in ("small", "sarvam"):
+            return f"{med([r['durable'] for r in rs]):.2f} s"
+        return f"{med([r['size'] / MIB / r['durable'] for r in rs]):.0f}"
+
+    for sc, label in README_ROWS:
+        if any(r["scenario"] == sc for r in runs):
+            out.append("".join(c.ljust(n) for c, n in zip(["    " + label] + [cell(sc, names, "speed")
+                                                            for _, names in README_COLS], w)).rstrip())
+    if any(r["scenario"] == "fast-1g" for r in runs):
+        out.append("".join(c.ljust(n) for c, n in zip(["    RssAnon MiB, no cap"] + [cell("fast-1g", names, "anon")
+                                                        for _, names in README_COLS], w)).rstrip())
+    print("\n".join(out))
+
+
 def main():
+    if sys.argv[1:2] == ["--readme"]:
+        readme(sys.argv[2])
+        return
     machine_f, scen_f, runs_f, failed_f, stamp = sys.argv[1:6]
     machine = {"stamp": stamp}
     with open(machine_f) as f:
