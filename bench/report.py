@@ -187,13 +187,14 @@ def table_kill(sc, recs):
 
 
 # The README's columns: the row name each tool has in each kind of scenario.
-README_COLS = [("haul", ("haul", "haul-i", "haul-sarvam")), ("aria2c", ("aria2c", "aria2c-i")),
+README_COLS = [("haul", ("haul", "haul-i", "haul-sarvam", "haul-def")), ("aria2c", ("aria2c", "aria2c-i")),
                ("axel", ("axel",)), ("lftp", ("lftp", "lftp-1")), ("curl", ("curl", "curl-K")),
                ("disk (dd)", ("dd",))]
 README_ROWS = [("cap25-n16", "16 x 25 MiB/s, 1 GiB"), ("cap10-n64", "64 x 10 MiB/s, 1 GiB"),
                ("cap1-n256", "256 x 1 MiB/s, 1 GiB"), ("delay-n16", "16 x 25 MiB/s, 100 ms"),
                ("fast-1g", "no cap, 1 GiB"), ("fast-4g", "no cap, 4 GiB"),
                ("tls-fast", "HTTPS, no cap, 1 GiB"), ("tls-cap25", "HTTPS, 16 x 25 MiB/s"),
+               ("one-1m", "1 MiB, 200 ms per answer"),
                ("small", "small files, 30 ms"), ("sarvam", "haul sarvam, 200 files")]
 
 
@@ -204,7 +205,7 @@ def readme(runs_f):
     stamp = runs_f.rsplit("/", 1)[-1].removesuffix(".runs")
     w = [28] + [9] * len(README_COLS)
     out = [f"Medians of bench/results/{stamp}.md; MiB/s until the file is durable",
-           "(seconds for the many-files rows; \"lftp\" is lftp -n 1 where unpaced;",
+           "(seconds for the 1 MiB and many-files rows; \"lftp\" is lftp -n 1 where unpaced;",
            "disk: dd conv=fdatasync of the same bytes in the same run, a reference,",
            "not a bound: a tool's writeback overlaps its download):", "",
            "".join(c.ljust(n) for c, n in zip(["    scenario"] + [c for c, _ in README_COLS], w)).rstrip()]
@@ -217,7 +218,7 @@ def readme(runs_f):
             if "dd" in names:
                 return "-"
             return f"{med([r['peak_anon_kb'] for r in rs]) / 1024:.1f}"
-        if sc in ("small", "sarvam"):
+        if sc in ("small", "sarvam", "one-1m"):
             return f"{med([r['durable'] for r in rs]):.2f} s"
         return f"{med([r['size'] / MIB / r['durable'] for r in rs]):.0f}"
 

@@ -69,6 +69,8 @@ outdir=${outdir:-$data/out}
 TOOLS='
 haul	"$HAUL" -q -n $N $HAUL_TLS -o "$OUT" "$URL"
 haul-auto	"$HAUL" -q -n auto $HAUL_TLS -o "$OUT" "$URL"
+haul-def	"$HAUL" -q $HAUL_TLS -o "$OUT" "$URL"
+haul-base-def	"$HAUL_BASE" -q $HAUL_TLS -o "$OUT" "$URL"
 curl	curl -sS $CURL_TLS -o "$OUT" "$URL"
 aria2c	aria2c -q -x $N16 -s $N -k 1M $ARIA2_TLS --allow-overwrite=true --auto-file-renaming=false -d "$DIR" -o f "$URL"
 axel	env $AXEL_TLS axel -q -n $N -o "$OUT" "$URL"
@@ -116,6 +118,7 @@ fast-1g	get	1g	256m	/fast/	16	0	0	lan	haul haul-base haul-auto curl aria2c axel 
 fast-4g	get	4g	1g	/fast/	16	0	0	lan	haul haul-auto curl aria2c axel lftp-1 dd
 tls-fast	tls	1g	256m	/fast/	16	0	0	lan	haul curl aria2c axel lftp dd
 tls-cap25	tls	1g	256m	/r25/	16	25	0	wan	haul curl aria2c axel lftp dd
+one-1m	get	1m	1m	/d200/	16	0	200	wan	haul-def haul-base-def curl aria2c axel
 small	many	300	200	/d30/	16	0	30	wan	haul-i haul-base-i aria2c-i curl-K curl-K-now
 sarvam	api	200	200	/d30/	16	0	30	wan	haul-sarvam haul-base-sarvam curl-K aria2c-i
 kill	kill	64m	64m	/t8/	0	8	0	wan	haul-kill aria2c-kill curl-kill axel-kill
