@@ -408,8 +408,7 @@ void ctl_prepared(struct ctl *c, int ret, struct haul_error *err)
 	ret = ctl_checks(c, err);
 	if (!ret && c->journaling && blocks_holes(&c->blocks, &holes, &nholes))
 		ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
-	nparts = c->nslots > 1 ? c->nslots - 1 : 1;
-	nparts *= r->size_known ? rows_for(c, r->size, c->nslots) : 1;
+	nparts = c->nslots * (r->size_known ? rows_for(c, r->size, c->nslots) : 1);
 	if (!ret) {
 		c->f.blocks = c->journaling ? &c->blocks : NULL;
 		c->f.can_fall_back = !c->had;

@@ -436,7 +436,7 @@ int fetch_first_plan(struct fetch *f, const struct range *holes, size_t nholes,
 		     unsigned nparts, uint64_t min_split, uint64_t align)
 {
 	struct slot *s0 = &f->slots[0];
-	uint64_t size = f->size_known ? f->id.size : UINT64_MAX, a = f->first, b;
+	uint64_t size = f->size_known ? f->id.size : UINT64_MAX, a = f->first, b, total = 0, per;
 	struct range *rest = NULL;
 	size_t nrest = 0;
 	long idx;
@@ -455,10 +455,23 @@ int fetch_first_plan(struct fetch *f, const struct range *holes, size_t nholes,
 		s0->last = UINT64_MAX;
 		return 0;
 	}
-	/* The first request's part: what it asked for, within the object and
-	 * the first hole, ending on a block (the request may end before it:
-	 * then it goes on, see slot_done). */
+	/*
+	 * The first request's part: what it asked for, or as much as every
+	 * other part when that is more -- all parts the same, so that they end
+	 * together (the rest of 1 GiB in 255 parts of whole 1 MiB blocks has
+	 * three parts a block longer than the others: a tail of one block at
+	 * one connection's speed), and at least --min-split-size. Within the
+	 * object and the first hole,
+	 * ending on a block; the request may end before its part: then it
+	 * goes on, see slot_done.
+	 */
+	for (size_t i = 0; i < nholes; i++)
+		total += holes[i].end - holes[i].start;
+	per = nparts ? total / nparts : total;
+	per = per > min_split ? per : min_split; /* no part smaller (-k) */
 	b = a >= size ? size : f->first_len > size - a ? size : a + f->first_len;
+	if (b < size && per > b - a)
+		b = per > size - a ? size : a + per;
 	if (b < size && b % align)
 		b = b + (align - b % align) > size ? size : b + (align - b % align);
 	if (nholes && holes[0].start == a && b > holes[0].end)
@@ -476,7 +489,7 @@ int fetch_first_plan(struct fetch *f, const struct range *holes, size_t nholes,
 				rest[nrest++] = r;
 		}
 	}
-	ret = plan_init(f->plan, size, rest, nrest, nparts ? nparts : 1, min_split, align);
+	ret = plan_init(f->plan, size, rest, nrest, nparts > 1 ? nparts - 1 : 1, min_split, align);
 	free(rest);
 	if (ret)
 		return -1;

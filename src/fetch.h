@@ -220,9 +220,9 @@ CURL *fetch_first_handle(struct fetch *f);
 
 /*
  * Probing, from on_first: plan the holes (everything, or what a journal
- * lacks) of an object of f->id.size bytes in about nparts segments besides
- * the first request's, which keeps what it asked for (cut to the object,
- * ended on a block). 0, or -1 out of memory.
+ * lacks) of an object of f->id.size bytes in about nparts segments, one of
+ * them the first request's: what it asked for, or a whole share when that
+ * is more (cut to the object, ended on a block). 0, or -1 out of memory.
  */
 int fetch_first_plan(struct fetch *f, const struct range *holes, size_t nholes,
 		     unsigned nparts, uint64_t min_split, uint64_t align);
