@@ -15,7 +15,9 @@
 #   -o OUT_DIR    where downloads go (default DATA_DIR/out, on the same disk;
 #                 a tmpfs such as /dev/shm leaves the disk out)
 #   --no-install  do not apt-get install missing tools (a missing tool is
-#                 skipped, and said so)
+#                 skipped, and said so), nor build haul when it is not
+#                 built (as root, run.sh otherwise builds it in this tree
+#                 the README's way: tools/deps, autogen.sh, configure, make)
 #
 # Every run: remove the last output, sync (untimed), zero the origin's
 # counters, start the tool under bench/sample.py (time to return, then to
@@ -167,6 +169,12 @@ if [ -n "$missing" ]; then
 	else
 		say "missing:$missing -- their runs are skipped"
 	fi
+fi
+# A fresh clone: build haul here, the way the README says.
+if [ ! -x "$HAUL" ] && [ "$HAUL" = "$top/src/haul" ] && [ $install -eq 1 ] && [ "$(id -u)" -eq 0 ]; then
+	say "building haul in $top (tools/deps, autogen.sh, configure, make)"
+	(cd "$top" && tools/deps && ./autogen.sh && ./configure && make -j2) >"$top/bench/build.log" 2>&1 ||
+		die "building haul failed; see $top/bench/build.log"
 fi
 [ -x "$HAUL" ] || die "$HAUL is not built (./autogen.sh && ./configure && make)"
 PATH=$PATH:/usr/sbin
