@@ -461,9 +461,8 @@ int fetch_first_plan(struct fetch *f, const struct range *holes, size_t nholes,
 	 * together (the rest of 1 GiB in 255 parts of whole 1 MiB blocks has
 	 * three parts a block longer than the others: a tail of one block at
 	 * one connection's speed), and at least --min-split-size. Within the
-	 * object and the first hole,
-	 * ending on a block; the request may end before its part: then it
-	 * goes on, see slot_done.
+	 * object and the first hole, ending on a block; the request may end
+	 * before its part: then it goes on, see slot_done.
 	 */
 	for (size_t i = 0; i < nholes; i++)
 		total += holes[i].end - holes[i].start;

@@ -50,7 +50,7 @@ ok $? "... $reqs requests over $conns connections: connections are reused"
 # the slow range but the one in flight.
 log_reset
 run_haul -v -n 2 -k 4M -o "$T/out/rescue" "$ORIGIN/f.bin?slowfirst=262144&slowat=4194304"
-is "$rc" 0 "a slow connection and min-split 8M: exit 0"
+is "$rc" 0 "a slow connection and min-split 4M: exit 0"
 same "$T/out/rescue" "$T/root/f.bin" "... byte-identical"
 grep -q 'takes over bytes [0-9]*-8388607 from a slow connection' "$T/err"
 ok $? "... the fast connection took over the slow one's remaining blocks"
