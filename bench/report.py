@@ -193,8 +193,8 @@ README_COLS = [("haul", ("haul", "haul-i", "haul-sarvam", "haul-def")), ("aria2c
 README_ROWS = [("cap25-n16", "16 x 25 MiB/s, 1 GiB"), ("cap10-n64", "64 x 10 MiB/s, 1 GiB"),
                ("cap1-n256", "256 x 1 MiB/s, 1 GiB"), ("delay-n16", "16 x 25 MiB/s, 100 ms"),
                ("fast-1g", "no cap, 1 GiB"), ("fast-4g", "no cap, 4 GiB"),
-               ("tls-fast", "HTTPS, no cap, 1 GiB"), ("tls-cap25", "HTTPS, 16 x 25 MiB/s"),
-               ("one-1m", "1 MiB, 200 ms per answer"),
+               ("tls-fast", "HTTPS, unpaced, 1 GiB"), ("tls-cap25", "HTTPS, 16 x 25 MiB/s"),
+               ("one-1m", "1 MiB, 200 ms an answer"),
                ("small", "small files, 30 ms"), ("sarvam", "haul sarvam, 200 files")]
 
 
@@ -205,7 +205,7 @@ def readme(runs_f):
     stamp = runs_f.rsplit("/", 1)[-1].removesuffix(".runs")
     w = [28] + [9] * len(README_COLS)
     out = [f"Medians of bench/results/{stamp}.md; MiB/s until the file is durable",
-           "(seconds for the 1 MiB and many-files rows; \"lftp\" is lftp -n 1 where unpaced;",
+           "(seconds for the 1 MiB and many-files rows; lftp -n 1 in "no cap" rows;",
            "disk: dd conv=fdatasync of the same bytes in the same run, a reference,",
            "not a bound: a tool's writeback overlaps its download):", "",
            "".join(c.ljust(n) for c, n in zip(["    scenario"] + [c for c, _ in README_COLS], w)).rstrip()]
