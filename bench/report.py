@@ -205,7 +205,7 @@ def readme(runs_f):
     stamp = runs_f.rsplit("/", 1)[-1].removesuffix(".runs")
     w = [28] + [9] * len(README_COLS)
     out = [f"Medians of bench/results/{stamp}.md; MiB/s until the file is durable",
-           "(seconds for the 1 MiB and many-files rows; lftp -n 1 in "no cap" rows;",
+           "(seconds for the 1 MiB and many-files rows; lftp -n 1 in 'no cap' rows;",
            "disk: dd conv=fdatasync of the same bytes in the same run, a reference,",
            "not a bound: a tool's writeback overlaps its download):", "",
            "".join(c.ljust(n) for c, n in zip(["    scenario"] + [c for c, _ in README_COLS], w)).rstrip()]
