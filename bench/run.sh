@@ -413,6 +413,22 @@ run_get() { # SC KIND FILE PATH N ORIGIN TOOLS...
 	done
 }
 
+# run_files SC PORT COUNT SIZE TOOLS...: the repetitions of a many-files
+# scenario (the small files, fetched into $DIR).
+run_files() {
+	local sc=$1 port=$2 count=$3 size=$4 r t
+	shift 4
+	for r in $(seq "$reps"); do
+		for t in "$@"; do
+			fresh
+			curl -s -o /dev/null "http://127.0.0.1:$port/_stats?reset=1"
+			tool_words "$t"
+			measure "$sc" "$t" "$r" "http://127.0.0.1:$port/_stats?reset=0" \
+				"dir $data/small $DIR $count" "{\"size\": $size, \"files\": $count}" "" "${words[@]}"
+		done
+	done
+}
+
 run_many() { # SC COUNT PATH ORIGIN TOOLS...
 	local sc=$1 count=$2 path=$3 origin=$4
 	shift 4
@@ -427,16 +443,7 @@ run_many() { # SC COUNT PATH ORIGIN TOOLS...
 		size=$((size + $(stat -c %s "$data/small/f$i")))
 	done
 	run_timeout=300
-	local r t
-	for r in $(seq "$reps"); do
-		for t in "$@"; do
-			fresh
-			curl -s -o /dev/null "http://127.0.0.1:$port/_stats?reset=1"
-			tool_words "$t"
-			measure "$sc" "$t" "$r" "http://127.0.0.1:$port/_stats?reset=0" \
-				"dir $data/small $DIR $count" "{\"size\": $size, \"files\": $count}" "" "${words[@]}"
-		done
-	done
+	run_files "$sc" "$port" "$count" "$size" "$@"
 }
 
 run_api() { # SC COUNT PATH ORIGIN TOOLS...
@@ -479,16 +486,7 @@ with open(sys.argv[2], "w") as lst, open(sys.argv[3], "w") as cfg:
         cfg.write("url = \"%s\"\noutput = \"%s/%s\"\n" % (u, sys.argv[4], n))
 ' "$work/api.answer" "$LIST" "$CONFIG" "$DIR" "${names[@]}" || die "the mock API's answer lacks URLs"
 	run_timeout=300
-	local r t
-	for r in $(seq "$reps"); do
-		for t in "$@"; do
-			fresh
-			curl -s -o /dev/null "http://127.0.0.1:$port/_stats?reset=1"
-			tool_words "$t"
-			measure "$sc" "$t" "$r" "http://127.0.0.1:$port/_stats?reset=0" \
-				"dir $data/small $DIR $count" "{\"size\": $size, \"files\": $count}" "" "${words[@]}"
-		done
-	done
+	run_files "$sc" "$port" "$count" "$size" "$@"
 	kill "$api_pid" 2>/dev/null || true
 }
 
