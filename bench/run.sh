@@ -23,7 +23,7 @@
 # counters, start the tool under bench/sample.py (time to return, then to
 # durable: fsync of its files; CPU; peak RSS and RssAnon), read the
 # counters, check the output with cmp. Tools take turns within a
-# repetition (A B C A B C). Writes bench/results/STAMP.md (the report) and
+# repetition, in an order rotated each repetition (A B C B C A C A B). Writes bench/results/STAMP.md (the report) and
 # STAMP.runs (one JSON object per run). Environment: HAUL (default: the
 # haul built in this tree), HAUL_BASE (another haul binary, shown as the
 # haul-base rows beside haul: before and after a change; no such rows
@@ -369,10 +369,30 @@ EOF
 }
 
 # fresh: an empty output directory and a flushed disk, untimed.
+# in_turn REP TOOLS...: the tools in the order repetition REP runs them,
+# rotated by one each repetition (A B C, B C A, C A B), so no tool is
+# always the first of a repetition.
+in_turn() {
+	local r=$1 i
+	shift
+	local k=$(( (r - 1) % $# ))
+	turn=()
+	for ((i = 0; i < $#; i++)); do
+		eval "turn[$i]=\${$(( (i + k) % $# + 1 ))}"
+	done
+}
+
+# fresh [SETTLE]: an empty output directory, everything synced; then SETTLE
+# seconds of rest. This machine's disk is a virtual one: after a big file
+# is written, synced and removed, its host goes on working for a few
+# seconds where the guest cannot see it (the guest's disk stats are idle),
+# and a 1 GiB download started then took 0.25 s longer (2.0 s instead of
+# 1.75, whichever tool ran after dd; 2 s of rest took the cost away).
 fresh() {
 	rm -rf "$outdir/run"
 	mkdir "$outdir/run"
 	sync
+	[ "${1:-0}" = 0 ] || sleep "$1"
 }
 
 # tool_words TOOL: the tool's command, expanded, into the array words.
@@ -401,10 +421,11 @@ run_get() { # SC KIND FILE PATH N ORIGIN TOOLS...
 	N=$n N16=$(( n > 16 ? 16 : n )) CHUNK=$(( (size + n - 1) / n ))
 	URL=$base$path$file DIR=$outdir/run OUT=$outdir/run/f SRC=$data/$file
 	run_timeout=$((quick ? 300 : 1200))
-	local r t
+	local r t settle=$(( size >= 256 * 1024 * 1024 ? 3 : 0 ))
 	for r in $(seq "$reps"); do
-		for t in "$@"; do
-			fresh
+		in_turn "$r" "$@"
+		for t in "${turn[@]}"; do
+			fresh "$settle"
 			curl -s -o /dev/null "$stats?reset=1"
 			tool_words "$t"
 			measure "$sc" "$t" "$r" "$stats?reset=0" "file $SRC $OUT" \
@@ -419,7 +440,8 @@ run_files() {
 	local sc=$1 port=$2 count=$3 size=$4 r t
 	shift 4
 	for r in $(seq "$reps"); do
-		for t in "$@"; do
+		in_turn "$r" "$@"
+		for t in "${turn[@]}"; do
 			fresh
 			curl -s -o /dev/null "http://127.0.0.1:$port/_stats?reset=1"
 			tool_words "$t"
@@ -501,8 +523,9 @@ run_kill() { # SC FILE PATH ORIGIN TOOLS...
 	run_timeout=$((quick ? 300 : 900))
 	local r t p
 	for r in $(seq "$reps"); do
+		in_turn "$r" "$@"
 		for p in $KILL_POINTS; do
-			for t in "$@"; do
+			for t in "${turn[@]}"; do
 				fresh
 				curl -s -o /dev/null "$stats?reset=1"
 				tool_words "$t"
