@@ -85,6 +85,7 @@ aria2c-i	aria2c -q -i "$LIST" -j 16 -d "$DIR" --allow-overwrite=true --auto-file
 curl-K	curl -sS --parallel --parallel-max 16 -K "$CONFIG"
 curl-K-now	curl -sS --parallel --parallel-immediate --parallel-max 16 -K "$CONFIG"
 haul-kill	"$HAUL" -q -o "$OUT" "$URL"
+haul-base-kill	"$HAUL_BASE" -q -o "$OUT" "$URL"
 haul-sarvam	env SARVAM_API_KEY=$API_KEY "$HAUL" -q --api-base "$API" -d "$DIR" sarvam job-bench $FILES
 haul-base	"$HAUL_BASE" -q -n $N $HAUL_TLS -o "$OUT" "$URL"
 haul-base-i	"$HAUL_BASE" -q -i "$LIST" -j 16 -d "$DIR"
@@ -100,7 +101,8 @@ axel-kill	axel -q -o "$OUT" "$URL"
 # files of 1-64 KiB, -j 16), api (the same files as the outputs of a
 # Sarvam job: haul sarvam asks tests/lib/mockapi.py for their presigned
 # URLs, with its default -j; the others get the URLs of one call made
-# before the run), kill (SIGKILL at 20/40/60/80 % then resume).
+# before the run), kill (SIGKILL at 20/40/60/80 % then resume; kill4: one
+# download killed at 20, 40, 60 and 80 %, then finished).
 # haul-base* rows run only with HAUL_BASE set.
 # PATH picks the origin's behaviour (bench/origin.c): /rK/ paces each
 # connection at K MiB/s, /dMS/ waits MS ms before every answer, /tK/ shares
@@ -124,6 +126,7 @@ one-1m	get	1m	1m	/d200/	16	0	200	wan	haul-def haul-base-def curl aria2c axel
 small	many	300	200	/d30/	16	0	30	wan	haul-i haul-base-i aria2c-i curl-K curl-K-now
 sarvam	api	200	200	/d30/	16	0	30	wan	haul-sarvam haul-base-sarvam curl-K aria2c-i
 kill	kill	64m	64m	/t8/	0	8	0	wan	haul-kill aria2c-kill curl-kill axel-kill
+kill4	kill	64m	64m	/t8/	0	8	0	wan	haul-kill haul-base-kill aria2c-kill curl-kill axel-kill
 '
 KILL_POINTS='20 40 60 80'
 [ $quick -eq 0 ] || KILL_POINTS='40 80'
@@ -521,20 +524,26 @@ run_kill() { # SC FILE PATH ORIGIN TOOLS...
 	stats=http://127.0.0.1:$port/_stats
 	URL=http://127.0.0.1:$port$path$file DIR=$outdir/run OUT=$outdir/run/f SRC=$data/$file
 	run_timeout=$((quick ? 300 : 900))
-	local r t p
+	local r t p q points=$KILL_POINTS
+	# kill4: one download killed four times, then finished
+	[ "$sc" != kill4 ] || points=20+40+60+80
 	for r in $(seq "$reps"); do
 		in_turn "$r" "$@"
-		for p in $KILL_POINTS; do
+		for p in $points; do
 			for t in "${turn[@]}"; do
 				fresh
 				curl -s -o /dev/null "$stats?reset=1"
 				tool_words "$t"
-				# first run: SIGKILL once the origin has sent p % of the file
-				measure "$sc" "$t-killed" "$r" "$stats?reset=0" none \
-					"{\"size\": $size, \"kill_pct\": $p}" $((size * p / 100)) "${words[@]}"
+				# first runs: SIGKILL once the origin has sent q % of the
+				# file, for each q of p (20+40: at 20 %, then again at 40 %)
+				for q in ${p//+/ }; do
+					measure "$sc" "$t-killed" "$r" "$stats?reset=0" none \
+						"{\"size\": $size, \"kill_pct\": \"$p\"}" $((size * q / 100)) \
+						"${words[@]}"
+				done
 				# then the same command again, to the end (the counters run on)
 				measure "$sc" "$t" "$r" "$stats?reset=0" "file $SRC $OUT" \
-					"{\"size\": $size, \"kill_pct\": $p}" "" "${words[@]}"
+					"{\"size\": $size, \"kill_pct\": \"$p\"}" "" "${words[@]}"
 			done
 		done
 	done

@@ -37,60 +37,6 @@ static void fail(struct ctl *c, int ret, struct haul_error *err)
 	ctl_end(c, ret);
 }
 
-/* Where the first byte not yet written is (the plan covers every hole). */
-static uint64_t frontier(const struct ctl *c)
-{
-	uint64_t at = c->plan.size;
-
-	for (size_t i = 0; i < c->plan.nsegs; i++) {
-		const struct seg *g = &c->plan.segs[i];
-
-		if (g->pos < g->end && g->pos < at)
-			at = g->pos;
-	}
-	return at;
-}
-
-/*
- * A checkpoint: while downloading, handed to the syncer so the transfers go
- * on while the disk catches up (one at a time: FETCH_CP_LATER while the last
- * is being written); the last one of a download that stops short (final) is
- * an I/O job (ctl_prep.c), started when the fetch has ended. With
- * --no-journal only the data's fdatasync is handed over.
- */
-static int on_checkpoint(void *ctx, int final, struct haul_error *err)
-{
-	struct ctl *c = ctx;
-	struct journal_update u;
-	uint64_t vouch = c->saved;
-	int ret;
-
-	/* Everything is written out now: the checks may read up to the gap. */
-	verify_advance(&c->v, frontier(c));
-	if (final) {
-		c->final_due = c->journaling; /* everything is written: made later */
-		return 0;
-	}
-	ret = syncer_poll(&c->sync, &vouch, err);
-	if (ret < 0)
-		return ret;
-	ctl_note_saved(c, vouch);
-	if (ret == 1)
-		return FETCH_CP_LATER;
-	if (!c->journaling) {
-		/* No journal, but the writeback still goes on beside the
-		 * transfers, rather than all of it in the final fsync. */
-		memset(&u, 0, sizeof(u));
-		return syncer_submit(&c->sync, &u, 0, err);
-	}
-	vouch = blocks_done_bytes(&c->blocks);
-	ret = journal_prepare(&c->journal, &c->blocks, &u, err);
-	if (!ret && u.rlen)
-		ret = syncer_submit(&c->sync, &u, vouch, err);
-	journal_update_release(&u);
-	return ret;
-}
-
 /* The fetch loop's hook: a fresh URL for the transfers (checked). */
 static int on_refresh(void *ctx, struct fetch *f, struct haul_error *err)
 {
@@ -212,7 +158,7 @@ static void fetch_fields(struct ctl *c, int ranged, unsigned nslots)
 	f->max_tries = (unsigned)c->o->retries;
 	f->max_fail_ms = c->o->retry_max_ms;
 	f->retry_rate = (double)c->o->retry_rate;
-	f->checkpoint = c->streaming ? NULL : on_checkpoint;
+	f->checkpoint = c->streaming ? NULL : ctl_checkpoint;
 	f->cp_bytes = c->o->cp_bytes;
 	f->cp_ms = c->o->cp_ms;
 	f->refresh = c->d->rf ? on_refresh : NULL;

@@ -99,7 +99,9 @@ struct ctl {
 	struct plan plan;
 	struct blocks blocks;
 	struct journal journal;
-	struct syncer sync;          /* writes checkpoints beside the loop */
+	struct syncer sync;          /* the disk's slow work, beside the loop */
+	int rewriting;               /* the syncer writes a fresh journal */
+	uint64_t synced_ms;          /* when the last sync job was handed over */
 	struct fetch f;
 	struct fetch_stats st;       /* over every fetch of this download */
 	struct verify v;             /* whole-file checks, hashed as it lands */
@@ -150,6 +152,10 @@ int ctl_stopped(struct ctl *c, int ret, struct haul_error *err);
 /* The last checkpoint of a download that stopped with ret, as an I/O job;
  * then ctl_stopped. 0 when started, else the error to end with. */
 int ctl_final_checkpoint(struct ctl *c, int ret);
+
+/* The fetch loop's checkpoint hook (struct fetch's checkpoint): record
+ * progress in the journal now, hand the disk's slow work to the syncer. */
+int ctl_checkpoint(void *ctx, int final, struct haul_error *err);
 int ctl_settle(struct ctl *c, struct haul_error *err);
 
 /* ctl_renew.c */

@@ -1,6 +1,7 @@
 /*
- * ctl_prep.c -- a download's file: what is in the way, and the I/O jobs
- * that resume it or create it, check it and give it its name. The jobs run
+ * ctl_prep.c -- a download's file: what is in the way, the I/O jobs
+ * that resume it or create it, check it and give it its name, and the
+ * checkpoints that record its progress on the way. The jobs run
  * in an I/O worker (iow.c) and touch only what the loop leaves them: the
  * store, journal, blocks and checks of this download, never the display.
  * What they have to say is said by their done callbacks, in the loop.
@@ -259,6 +260,86 @@ void ctl_say_prepared(struct ctl *c)
 	if (c->pn.bad)
 		msg_warn(c->m, "%" PRIu64 " block%s of %s did not match the journal and will be "
 			 "fetched again", c->pn.bad, c->pn.bad == 1 ? "" : "s", c->store.part_path);
+}
+
+/* --- checkpoints ------------------------------------------------------------ */
+
+/* Where the first byte not yet written is (the plan covers every hole). */
+static uint64_t frontier(const struct ctl *c)
+{
+	uint64_t at = c->plan.size;
+
+	for (size_t i = 0; i < c->plan.nsegs; i++) {
+		const struct seg *g = &c->plan.segs[i];
+
+		if (g->pos < g->end && g->pos < at)
+			at = g->pos;
+	}
+	return at;
+}
+
+/*
+ * A checkpoint: the progress since the last one is recorded in the journal
+ * here and now -- an append, no sync: journal.h says why that is safe --
+ * so a kill -9 loses only what came after it. The disk's slow work goes to
+ * the syncer: writeback of what was written, whenever it is idle, and every
+ * --sync-interval a sync (the data, then the journal). A journal that grew
+ * long is copied afresh in the syncer too; records wait meanwhile
+ * (FETCH_CP_LATER). The last checkpoint of a download that stops short
+ * (final) is an I/O job (ctl_prep.c), started when the fetch has ended.
+ * With --no-journal only the writeback and the data's sync are made.
+ */
+int ctl_checkpoint(void *ctx, int final, struct haul_error *err)
+{
+	struct ctl *c = ctx;
+	struct journal_update u;
+	uint64_t vouch = c->saved, ms = clock_ms();
+	int ret, busy, full;
+
+	/* Everything is written out now: the checks may read up to the gap. */
+	verify_advance(&c->v, frontier(c));
+	if (final) {
+		c->final_due = c->journaling; /* everything is written: made later */
+		return 0;
+	}
+	ret = syncer_poll(&c->sync, &vouch, err);
+	if (ret < 0)
+		return ret;
+	busy = ret == 1;
+	if (!busy) {
+		ctl_note_saved(c, vouch);
+		c->rewriting = 0;
+	}
+	full = !busy && ms - c->synced_ms >= c->o->sync_ms;
+	if (c->journaling && c->rewriting)
+		return FETCH_CP_LATER; /* the journal is being replaced */
+	if (c->journaling && journal_wants_rewrite(&c->journal)) {
+		if (busy)
+			return FETCH_CP_LATER;
+		vouch = blocks_done_bytes(&c->blocks);
+		ret = journal_prepare(&c->journal, &c->blocks, &u, err);
+		if (!ret && u.rlen) {
+			ret = syncer_submit(&c->sync, 1, &u, vouch, err);
+			c->rewriting = !ret;
+			c->synced_ms = ms;
+		}
+		journal_update_release(&u);
+		return ret;
+	}
+	if (c->journaling) {
+		ret = journal_prepare(&c->journal, &c->blocks, &u, err);
+		if (!ret)
+			ret = journal_append(&c->journal, &u, err);
+		journal_update_release(&u);
+		if (ret)
+			return ret;
+	}
+	if (busy)
+		return 0;
+	if (full)
+		c->synced_ms = ms;
+	return syncer_submit(&c->sync, full, NULL,
+			     c->journaling ? blocks_done_bytes(&c->blocks) : 0, err);
 }
 
 /* --- settling, checking and naming the file -------------------------------- */

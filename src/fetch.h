@@ -122,10 +122,10 @@ struct fetch {
 	double retry_rate;           /* repeated requests per second, at most */
 
 	/* Called between transfers, with every written byte accounted for in
-	 * blocks; returns 0, FETCH_CP_LATER when the previous checkpoint is
-	 * still being written (asked again soon; transfers that got twice
-	 * cp_bytes past the last one wait meanwhile), or a negative HAUL_E*
-	 * (which ends this download).
+	 * blocks; returns 0, FETCH_CP_LATER when it cannot record yet (asked
+	 * again soon; transfers that got twice cp_bytes past the last
+	 * checkpoint wait meanwhile), or a negative HAUL_E* (which ends this
+	 * download).
 	 * With final set (the download ends) it must finish before returning. */
 	int (*checkpoint)(void *ctx, int final, struct haul_error *err);
 	uint64_t cp_bytes;           /* call it after this many new bytes... */

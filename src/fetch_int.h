@@ -23,11 +23,10 @@
 #define EBODY_MAX 2048
 
 /*
- * Transfers wait for the checkpoint thread once this many times
- * --checkpoint-bytes are not handed to it yet: a disk slower than the
- * network then slows the network, and the journal never lags far. Less
- * would pause transfers (libcurl then copies what it holds) at every
- * checkpoint that merely waits for its turn.
+ * Transfers wait once this many times --checkpoint-bytes are not recorded
+ * yet. Checkpoints record at once and never wait for the disk, so that
+ * happens only while the syncer writes a fresh copy of the journal (the
+ * records wait for it: FETCH_CP_LATER): the journal never lags far.
  */
 #define CP_HOLD 2
 

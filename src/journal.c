@@ -499,14 +499,19 @@ fail:
 	return ret;
 }
 
+int journal_wants_rewrite(const struct journal *j)
+{
+	/* Appends only add; once they outweigh a fresh copy, write one. */
+	return j->off - j->base > (j->base > (1u << 20) ? j->base : (1u << 20));
+}
+
 int journal_prepare(struct journal *j, struct blocks *bt, struct journal_update *u,
 		    struct haul_error *err)
 {
 	memset(u, 0, sizeof(*u));
 	if (!bt->ndirty)
 		return 0;
-	/* Appends only add; once they outweigh a fresh copy, write one. */
-	if (j->off - j->base > (j->base > (1u << 20) ? j->base : (1u << 20))) {
+	if (journal_wants_rewrite(j)) {
 		if (encode_whole(j, bt, u))
 			return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	} else if (journal_encode_record(j->seq + 1, bt, bt->dirty, bt->ndirty, &u->rec,
@@ -518,20 +523,42 @@ int journal_prepare(struct journal *j, struct blocks *bt, struct journal_update 
 	return 0;
 }
 
+int journal_append(struct journal *j, const struct journal_update *u, struct haul_error *err)
+{
+	int r;
+
+	if (!u->rlen)
+		return 0;
+	if (u->rewrite)
+		return haul_error_set(err, HAUL_EFAIL, "%s: a fresh copy is not an append", j->path);
+	r = store_pwrite_fd(j->ops, j->fd, u->rec, u->rlen, j->off);
+	if (r)
+		/* j->off is unchanged: the next record overwrites a torn one. */
+		return haul_error_set(err, HAUL_EIO, "%s: cannot write the journal: %s", j->path,
+				      strerror(-r));
+	j->seq++;
+	j->off += u->rlen;
+	return 0;
+}
+
+int journal_sync(struct journal *j, struct haul_error *err)
+{
+	if (j->fd >= 0 && j->ops->fdatasync(j->fd) != 0)
+		return haul_error_set(err, HAUL_EIO, "%s: cannot sync the journal: %s", j->path,
+				      strerror(errno));
+	return 0;
+}
+
 int journal_write(struct journal *j, const struct journal_update *u, struct haul_error *err)
 {
+	int ret;
+
 	if (!u->rlen)
 		return 0;
 	if (u->rewrite)
 		return rewrite(j, u, err);
-	if (store_pwrite_fd(j->ops, j->fd, u->rec, u->rlen, j->off) != 0 ||
-	    j->ops->fdatasync(j->fd) != 0)
-		/* j->off is unchanged: the next record overwrites a torn one. */
-		return haul_error_set(err, HAUL_EIO, "%s: cannot write the journal: %s", j->path,
-				      strerror(errno));
-	j->seq++;
-	j->off += u->rlen;
-	return 0;
+	ret = journal_append(j, u, err);
+	return ret ? ret : journal_sync(j, err);
 }
 
 void journal_update_release(struct journal_update *u)

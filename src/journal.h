@@ -9,9 +9,14 @@
  * checksum and is ignored. The format is described byte by byte in
  * haul-journal(5).
  *
- * Ordering is the caller's contract: fdatasync the data first, then
- * journal_commit(), so the journal may lag the data but never claims bytes
- * that are not durable.
+ * Ordering is the caller's contract: a record is appended once the bytes it
+ * claims are written (pwrite returned: in the page cache, which outlives a
+ * kill -9), not once they are durable. After a power cut a record may claim
+ * bytes that never reached the disk; that is safe because every claim
+ * carries the digest of its bytes and resume re-reads each claimed block,
+ * trusting only those that match (blocks_verify). The journal itself is
+ * fdatasynced now and then (journal_sync), so a power cut also loses the
+ * records written since.
  */
 #ifndef HAUL_JOURNAL_H
 #define HAUL_JOURNAL_H
@@ -137,6 +142,15 @@ struct journal_update {
  */
 int journal_prepare(struct journal *j, struct blocks *bt, struct journal_update *u,
 		    struct haul_error *err);
+
+/* Would journal_prepare make a fresh copy rather than an append? */
+int journal_wants_rewrite(const struct journal *j);
+
+/* Append the record u (not a fresh copy) without syncing it. */
+int journal_append(struct journal *j, const struct journal_update *u, struct haul_error *err);
+
+/* fdatasync what was appended. */
+int journal_sync(struct journal *j, struct haul_error *err);
 
 /* Append u and fdatasync, or write the fresh copy atomically. */
 int journal_write(struct journal *j, const struct journal_update *u, struct haul_error *err);

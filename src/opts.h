@@ -58,6 +58,7 @@ struct opts {
 	uint64_t min_split;   /* smallest range created by splitting */
 	uint64_t cp_bytes;    /* checkpoint after this many bytes... */
 	uint64_t cp_ms;       /* ...or this many milliseconds */
+	uint64_t sync_ms;     /* fdatasync data and journal this often */
 	const char *cacert;   /* borrowed, NULL: CA bundle for TLS */
 	const char *headers[HEADER_MAX]; /* borrowed from argv: -H lines */
 	unsigned nheaders;

@@ -1,8 +1,9 @@
 /*
  * sink.c -- where a slot's body bytes go, behind one table (sink.h): the
  * file, gathered a stage at a time and pwritten through the store, or the
- * -o - stream's window. Either way the bytes taken are digested for their
- * block here, as they pass, so nothing reads them twice.
+ * -o - stream's window. Either way the bytes are digested for their block
+ * here, as they pass (into the file: once written), so nothing reads them
+ * twice.
  */
 #include "config.h"
 
@@ -26,9 +27,23 @@ static void digest(struct slot *s, const char *p, size_t n)
 }
 
 /*
+ * Write n bytes at off and only then digest them: the block table (and so
+ * any journal record made from it) never claims a byte that is not in the
+ * file yet -- in the page cache at least, which outlives a kill -9.
+ */
+static int write_out(struct slot *s, const char *p, size_t n, uint64_t off)
+{
+	int r = store_pwrite(s->f->store, p, n, off);
+
+	if (!r)
+		digest(s, p, n);
+	return r;
+}
+
+/*
  * Write what the slot has gathered. 0, or a negative errno. A failure is
- * sticky: the bytes stay gathered (they were digested already), so every
- * later checkpoint fails too and the journal never records them.
+ * sticky: the bytes stay gathered (not digested), so every later
+ * checkpoint fails too and the journal never records them.
  */
 static int stage_flush(struct slot *s)
 {
@@ -36,7 +51,7 @@ static int stage_flush(struct slot *s)
 	int r = 0;
 
 	if (st->len)
-		r = store_pwrite(s->f->store, st->buf, st->len, st->off);
+		r = write_out(s, (const char *)st->buf, st->len, st->off);
 	if (!r)
 		st->len = 0;
 	return r;
@@ -64,11 +79,11 @@ static int stage_put(struct slot *s, const char *p, size_t n, uint64_t off)
 	}
 	if (!st->buf) {
 		if (!(st->buf = malloc(st->want)))
-			return store_pwrite(s->f->store, p, n, off); /* no gathering */
+			return write_out(s, p, n, off); /* no gathering */
 		st->cap = st->want;
 	}
 	if (n >= st->cap)
-		return store_pwrite(s->f->store, p, n, off);
+		return write_out(s, p, n, off);
 	if (!st->len)
 		st->off = off;
 	memcpy(st->buf + st->len, p, n);
@@ -78,11 +93,7 @@ static int stage_put(struct slot *s, const char *p, size_t n, uint64_t off)
 
 static int file_put(struct slot *s, const char *p, size_t n, uint64_t off)
 {
-	int r = stage_put(s, p, n, off);
-
-	if (!r)
-		digest(s, p, n);
-	return r;
+	return stage_put(s, p, n, off);
 }
 
 /* The file has room while the journal lags little enough (CP_HOLD). */

@@ -39,6 +39,22 @@ static int sys_fsync(int fd)
 	return fsync(fd);
 }
 
+static int sys_writeback(int fd)
+{
+#ifdef HAVE_SYNC_FILE_RANGE
+	if (sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) == 0)
+		return 0;
+	/* Not supported here (some network file systems): no harm done, the
+	 * kernel writes back on its own and the fdatasyncs still come. */
+	if (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP || errno == ESPIPE)
+		return 0;
+	return -1;
+#else
+	(void)fd;
+	return 0;
+#endif
+}
+
 static int sys_fallocate(int fd, off_t len)
 {
 #ifdef HAVE_FALLOCATE
@@ -80,6 +96,7 @@ const struct store_ops store_sys_ops = {
 	.write = sys_write,
 	.pread = sys_pread,
 	.fdatasync = sys_fdatasync,
+	.writeback = sys_writeback,
 	.fsync = sys_fsync,
 	.fallocate = sys_fallocate,
 	.rename = sys_rename,
@@ -239,6 +256,14 @@ int store_sync(struct store *st, struct haul_error *err)
 {
 	if (st->ops->fdatasync(st->fd) != 0)
 		return haul_error_set(err, HAUL_EIO, "%s: fdatasync: %s", st->part_path,
+				      strerror(errno));
+	return 0;
+}
+
+int store_writeback(struct store *st, struct haul_error *err)
+{
+	if (st->fd >= 0 && st->ops->writeback(st->fd) != 0)
+		return haul_error_set(err, HAUL_EIO, "%s: writeback: %s", st->part_path,
 				      strerror(errno));
 	return 0;
 }

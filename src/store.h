@@ -23,6 +23,7 @@ struct store_ops {
 	ssize_t (*write)(int fd, const void *buf, size_t len); /* -o -: standard output */
 	ssize_t (*pread)(int fd, void *buf, size_t len, off_t off);
 	int (*fdatasync)(int fd);
+	int (*writeback)(int fd); /* start writing dirty pages out; no wait */
 	int (*fsync)(int fd);
 	int (*fallocate)(int fd, off_t len); /* 0, or -1 with errno */
 	int (*rename)(const char *from, const char *to, int replace);
@@ -80,8 +81,15 @@ int store_pwrite_fd(const struct store_ops *ops, int fd, const void *buf, size_t
 /* Read up to len bytes at off (less only at end of file): bytes, or -errno. */
 int store_pread(struct store *st, void *buf, size_t len, uint64_t off);
 
-/* fdatasync the data written so far (before a journal records it). */
+/* fdatasync the data written so far. */
 int store_sync(struct store *st, struct haul_error *err);
+
+/*
+ * Start writeback of everything written so far without waiting for it
+ * (sync_file_range SYNC_FILE_RANGE_WRITE; nothing where there is none). It
+ * may still wait for room in the disk's queue: not for the loop's thread.
+ */
+int store_writeback(struct store *st, struct haul_error *err);
 
 /* fsync the data, rename FILE.part to FILE and fsync the directory. */
 int store_commit(struct store *st, int replace, struct haul_error *err);

@@ -32,11 +32,16 @@ static void *run(void *arg)
 			break; /* quit, with nothing left to do */
 		pthread_mutex_unlock(&s->mu);
 
-		/* Data first: the record may only vouch for durable bytes. */
+		/* Writeback always; for a sync, the data before the journal:
+		 * not needed for safety (the digests are), but then the
+		 * journal's durable claims are mostly durable bytes too, and
+		 * resume after a power cut throws little away. */
 		haul_error_init(&err);
-		ret = store_sync(s->st, &err);
-		if (!ret)
-			ret = journal_write(s->j, &s->u, &err);
+		ret = store_writeback(s->st, &err);
+		if (!ret && s->full)
+			ret = store_sync(s->st, &err);
+		if (!ret && s->full && s->j)
+			ret = s->u.rlen ? journal_write(s->j, &s->u, &err) : journal_sync(s->j, &err);
 
 		pthread_mutex_lock(&s->mu);
 		journal_update_release(&s->u);
@@ -53,7 +58,7 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int syncer_submit(struct syncer *s, struct journal_update *u, uint64_t vouch,
+int syncer_submit(struct syncer *s, int full, struct journal_update *u, uint64_t vouch,
 		  struct haul_error *err)
 {
 	if (!s->started) {
@@ -79,8 +84,11 @@ int syncer_submit(struct syncer *s, struct journal_update *u, uint64_t vouch,
 		s->started = 1;
 	}
 	pthread_mutex_lock(&s->mu);
-	s->u = *u;
-	memset(u, 0, sizeof(*u));
+	if (u) {
+		s->u = *u;
+		memset(u, 0, sizeof(*u));
+	}
+	s->full = full;
 	s->vouch = vouch;
 	s->busy = 1;
 	pthread_cond_broadcast(&s->cv);
@@ -101,7 +109,7 @@ static int reap(struct syncer *s, uint64_t *vouch, struct haul_error *err)
 		haul_error_release(err);
 		*err = s->err;
 		haul_error_init(&s->err);
-	} else {
+	} else if (s->full) {
 		*vouch = s->vouch;
 	}
 	return ret;

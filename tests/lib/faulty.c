@@ -13,8 +13,14 @@
  *   eio     the Nth fdatasync fails with EIO
  *   short   every write call writes only part of what it was given
  *   slow    every fdatasync and fsync takes N ms longer (a disk slower than
- *           the network); prints "syncs=N maxpending=BYTES" on stderr, the
- *           most bytes ever written but not yet made durable
+ *           the network); prints "syncs=N maxpending=BYTES jsyncwrites=N"
+ *           on stderr: the most bytes ever written but not yet made
+ *           durable, and the writes to the journal made while an fsync
+ *           was under way (records that did not wait for the disk)
+ *
+ * A crash also prints "dropped=BYTES written=BYTES": the data file's bytes
+ * it undid (the journal's are not counted), what resume has to fetch again,
+ * and all it had written.
  *
  * Writes to the data file and to the journal are counted together. The
  * checkpoint thread calls fdatasync while the loop writes: the bookkeeping
@@ -56,6 +62,24 @@ static uint64_t at, writes, syncs, seqs;
 static struct pending *pend;
 static size_t npend, cappend;
 static uint64_t pending_bytes, max_pending; /* written, not yet durable */
+static unsigned insync;            /* fsyncs under way */
+static uint64_t jsyncwrites;       /* journal writes while one was */
+static uint64_t datawritten;       /* bytes written to the data file */
+
+/* Is fd a file whose name ends with suffix? */
+static int fd_is(int fd, const char *suffix)
+{
+	char link[64], name[4096];
+	ssize_t n;
+	size_t k = strlen(suffix);
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, name, sizeof(name) - 1);
+	if (n < 0)
+		return 0;
+	name[n] = '\0';
+	return (size_t)n >= k && strcmp(name + n - k, suffix) == 0;
+}
 
 static void remember(int fd, off_t off, size_t len)
 {
@@ -91,9 +115,12 @@ static void synced(int fd, uint64_t before)
 static void crash(void)
 {
 	static unsigned char junk[65536];
+	uint64_t dropped = 0;
 
 	memset(junk, 0xee, sizeof(junk));
-	for (size_t i = 0; i < npend; i++)
+	for (size_t i = 0; i < npend; i++) {
+		if (fd_is(pend[i].fd, ".part"))
+			dropped += pend[i].len;
 		for (size_t done = 0; done < pend[i].len;) {
 			size_t n = pend[i].len - done < sizeof(junk) ? pend[i].len - done : sizeof(junk);
 			ssize_t w = pwrite(pend[i].fd, junk, n, pend[i].off + (off_t)done);
@@ -102,7 +129,10 @@ static void crash(void)
 				break;
 			done += (size_t)w;
 		}
-	fprintf(stderr, "haul-faulty: crashed at write %llu\n", (unsigned long long)writes);
+	}
+	fprintf(stderr, "haul-faulty: crashed at write %llu\ndropped=%llu written=%llu\n",
+		(unsigned long long)writes, (unsigned long long)dropped,
+		(unsigned long long)datawritten);
 	_exit(99);
 }
 
@@ -121,10 +151,15 @@ static ssize_t f_pwrite(int fd, const void *buf, size_t len, off_t off)
 	}
 	if (kind == K_SHORT && len > 1)
 		len = 1 + (len - 1) * (writes % 3 + 1) / 4; /* 1 .. 3/4 of it */
+	if (insync && kind == K_SLOW && fd_is(fd, ".haul"))
+		jsyncwrites++;
 	/* Under the lock: a write and its record are one step for a crash. */
 	n = pwrite(fd, buf, len, off);
-	if (n > 0)
+	if (n > 0) {
 		remember(fd, off, (size_t)n);
+		if (kind == K_CRASH && fd_is(fd, ".part"))
+			datawritten += (uint64_t)n;
+	}
 	pthread_mutex_unlock(&mu);
 	return n;
 }
@@ -164,15 +199,16 @@ static int f_sync(int fd, int data_only)
 	if (kind == K_SLOW)
 		syncs++;
 	before = seqs;
+	insync++;
 	pthread_mutex_unlock(&mu);
 	if (kind == K_SLOW)
 		usleep((useconds_t)(at * 1000));
 	r = data_only ? fdatasync(fd) : fsync(fd);
-	if (r == 0) {
-		pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&mu);
+	insync--;
+	if (r == 0)
 		synced(fd, before);
-		pthread_mutex_unlock(&mu);
-	}
+	pthread_mutex_unlock(&mu);
 	return r;
 }
 
@@ -184,6 +220,12 @@ static int f_fdatasync(int fd)
 static int f_fsync(int fd)
 {
 	return f_sync(fd, 0);
+}
+
+/* Writeback started is not writeback done: nothing becomes durable here. */
+static int f_writeback(int fd)
+{
+	return store_sys_ops.writeback(fd);
 }
 
 static int f_fallocate(int fd, off_t len)
@@ -201,6 +243,7 @@ static const struct store_ops faulty_ops = {
 	.write = f_write,
 	.pread = f_pread,
 	.fdatasync = f_fdatasync,
+	.writeback = f_writeback,
 	.fsync = f_fsync,
 	.fallocate = f_fallocate,
 	.rename = f_rename,
@@ -247,8 +290,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "haul: %s\n", err.msg ? err.msg : haul_code_name(ret));
 	fprintf(stderr, "writes=%llu\n", (unsigned long long)writes);
 	if (kind == K_SLOW)
-		fprintf(stderr, "syncs=%llu maxpending=%llu\n", (unsigned long long)syncs,
-			(unsigned long long)max_pending);
+		fprintf(stderr, "syncs=%llu maxpending=%llu jsyncwrites=%llu\n",
+			(unsigned long long)syncs, (unsigned long long)max_pending,
+			(unsigned long long)jsyncwrites);
 	haul_error_release(&err);
 	curl_global_cleanup();
 	free(pend);

@@ -19,6 +19,7 @@
 #include "blocks.h"
 #include "journal.h"
 #include "syncer.h"
+#include <inttypes.h>
 #include "tap.h"
 
 #define MiB (1u << 20)
@@ -316,11 +317,15 @@ static void later(void)
 	syncer_init(&sy, &st, &j2, NULL);
 	ok(syncer_poll(&sy, &vouch, &err) == 0 && vouch == 0, "syncer: idle before any job");
 	ok(journal_prepare(&j2, &bt, &u, &err) == 0 && u.rlen > 0, "syncer: prepare blocks 1 and 2");
-	ok(syncer_submit(&sy, &u, 3 * MiB, &err) == 0 && u.rec == NULL,
+	ok(syncer_submit(&sy, 1, &u, 3 * MiB, &err) == 0 && u.rec == NULL,
 	   "syncer: submit takes the update over");
 	ok(syncer_wait(&sy, &vouch, &err) == 0 && vouch == 3 * MiB,
 	   "syncer: the job ends and vouches for what it was given");
 	ok(syncer_poll(&sy, &vouch, &err) == 0, "syncer: idle again");
+	/* A writeback job vouches for nothing: it makes nothing durable. */
+	ok(syncer_submit(&sy, 0, NULL, 5 * MiB, &err) == 0, "syncer: a writeback job");
+	ok(syncer_wait(&sy, &vouch, &err) == 0 && vouch == 3 * MiB,
+	   "syncer: ... ends, and what is vouched for stays as it was");
 	syncer_release(&sy);
 	journal_close(&j2, 0);
 	ok(journal_open(&j2, path, &id2, &bt2, &scan, &err) == 0 && bt2.b[1].done == 5 &&
@@ -337,7 +342,7 @@ static void later(void)
 	syncer_init(&sy, &st, &j, NULL);
 	blocks_set(&bt, 3, MiB, 31);
 	journal_prepare(&j, &bt, &u, &err);
-	ok(syncer_submit(&sy, &u, 4 * MiB, &err) == 0, "syncer: submit a job bound to fail");
+	ok(syncer_submit(&sy, 1, &u, 4 * MiB, &err) == 0, "syncer: submit a job bound to fail");
 	vouch = 1;
 	ok(syncer_wait(&sy, &vouch, &err) == HAUL_EIO && err.msg && vouch == 1,
 	   "syncer: its error comes back, nothing vouched for");
@@ -403,6 +408,73 @@ static void blocks_sizes(void)
 	   "the table stays within %u blocks", BLOCKS_MAX_COUNT);
 }
 
+/*
+ * Records as progress lands: appended without a sync (the page cache keeps
+ * them through a kill), read back by the next open; once the appends
+ * outweigh a fresh copy, the next update is one, and it is no append.
+ */
+static void appends(void)
+{
+	struct journal_id id = { SIZE, MiB, 1, (char *)"\"e\"", NULL, (char *)"http://h/f" }, id2;
+	struct journal j, j2;
+	struct journal_update u;
+	struct blocks bt, bt2;
+	struct journal_scan scan;
+	struct haul_error err;
+	char path[300];
+	uint64_t seq, n = 0;
+	int r;
+
+	haul_error_init(&err);
+	snprintf(path, sizeof(path), "%s/appends.haul", dir);
+	blocks_init(&bt, SIZE, MiB);
+	journal_init(&j, NULL);
+	ok(journal_create(&j, path, &id, &bt, &err) == 0, "appends: journal_create");
+	ok(!journal_wants_rewrite(&j), "appends: a fresh journal wants no fresh copy");
+	seq = j.seq;
+	blocks_set(&bt, 0, 4096, 7);
+	ok(journal_prepare(&j, &bt, &u, &err) == 0 && !u.rewrite &&
+		   journal_append(&j, &u, &err) == 0 && j.seq == seq + 1,
+	   "appends: a record appended, no sync");
+	journal_update_release(&u);
+	journal_init(&j2, NULL);
+	ok(journal_open(&j2, path, &id2, &bt2, &scan, &err) == 0 && bt2.b[0].done == 4096 &&
+		   bt2.b[0].digest == 7,
+	   "appends: the next open reads it");
+	journal_close(&j2, 0);
+	journal_id_release(&id2);
+	blocks_release(&bt2);
+	/* 1 MiB of small records, then a fresh copy. */
+	while (!journal_wants_rewrite(&j) && n < 100000) {
+		blocks_set(&bt, n % 4, (uint32_t)(n % 4096) + 1, n);
+		if (journal_prepare(&j, &bt, &u, &err) || journal_append(&j, &u, &err))
+			break;
+		journal_update_release(&u);
+		n++;
+	}
+	ok(journal_wants_rewrite(&j) && n > 1000, "appends: a fresh copy is due after %" PRIu64
+	   " records", n);
+	blocks_set(&bt, 4, MiB, 55);
+	ok(journal_prepare(&j, &bt, &u, &err) == 0 && u.rewrite, "appends: the next update is one");
+	ok(journal_append(&j, &u, &err) == HAUL_EFAIL, "appends: ... which journal_append refuses");
+	haul_error_release(&err);
+	ok(journal_write(&j, &u, &err) == 0 && !journal_wants_rewrite(&j),
+	   "appends: journal_write writes it, and the journal is short again");
+	ok(journal_sync(&j, &err) == 0, "appends: journal_sync");
+	journal_update_release(&u);
+	journal_close(&j, 0);
+	journal_init(&j2, NULL);
+	r = journal_open(&j2, path, &id2, &bt2, &scan, &err);
+	ok(r == 0 && bt2.b[4].digest == 55 && scan.records == 1,
+	   "appends: the fresh copy holds the whole table in one record (%d, %" PRIu64 ")", r,
+	   scan.records);
+	journal_close(&j2, 1);
+	journal_id_release(&id2);
+	blocks_release(&bt2);
+	blocks_release(&bt);
+	haul_error_release(&err);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "%s/haul-tj.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -412,6 +484,7 @@ int main(void)
 	same_bytes();
 	files();
 	later();
+	appends();
 	verify();
 	blocks_sizes();
 	rmdir(dir);
