@@ -70,6 +70,7 @@ outdir=${outdir:-$data/out}
 # The *-kill variants are the tools with their default options.
 TOOLS='
 haul	"$HAUL" -q -n $N $HAUL_TLS -o "$OUT" "$URL"
+haul-nj	"$HAUL" -q -n $N --no-journal $HAUL_TLS -o "$OUT" "$URL"
 haul-auto	"$HAUL" -q -n auto $HAUL_TLS -o "$OUT" "$URL"
 haul-def	"$HAUL" -q $HAUL_TLS -o "$OUT" "$URL"
 haul-base-def	"$HAUL_BASE" -q $HAUL_TLS -o "$OUT" "$URL"
@@ -119,7 +120,7 @@ cap10-n64	get	1g	256m	/r10/	64	10	0	wan	haul haul-base aria2c axel lftp dd
 cap1-n256	get	1g	256m	/r1/	256	1	0	wan	haul haul-base aria2c axel lftp dd
 delay-n16	get	1g	256m	/d100/r25/	16	25	100	wan	haul haul-base aria2c axel lftp dd
 fast-1g	get	1g	256m	/fast/	16	0	0	lan	haul haul-base haul-auto curl aria2c axel lftp-1 wget2 dd
-fast-4g	get	4g	1g	/fast/	16	0	0	lan	haul haul-auto curl aria2c axel lftp-1 dd
+fast-4g	get	4g	1g	/fast/	16	0	0	lan	haul haul-nj haul-base haul-auto curl aria2c axel lftp-1 dd
 tls-fast	tls	1g	256m	/fast/	16	0	0	lan	haul curl aria2c axel lftp dd
 tls-cap25	tls	1g	256m	/r25/	16	25	0	wan	haul curl aria2c axel lftp dd
 one-1m	get	1m	1m	/d200/	16	0	200	wan	haul-def haul-base-def curl aria2c axel
