@@ -102,6 +102,7 @@ struct ctl {
 	struct syncer sync;          /* the disk's slow work, beside the loop */
 	int rewriting;               /* the syncer writes a fresh journal */
 	uint64_t synced_ms;          /* when the last sync job was handed over */
+	uint64_t synced_bytes;       /* and f.stats.bytes then */
 	struct fetch f;
 	struct fetch_stats st;       /* over every fetch of this download */
 	struct verify v;             /* whole-file checks, hashed as it lands */

@@ -310,7 +310,13 @@ int ctl_checkpoint(void *ctx, int final, struct haul_error *err)
 		ctl_note_saved(c, vouch);
 		c->rewriting = 0;
 	}
-	full = !busy && ms - c->synced_ms >= c->o->sync_ms;
+	/* A sync every --sync-interval, or sooner after --checkpoint-bytes: a
+	 * fast download would leave the last sync (before the rename) seconds
+	 * of writeback otherwise (16 x 25 MiB/s: 2.9 s instead of 2.65). */
+	if (c->f.stats.bytes < c->synced_bytes)
+		c->synced_bytes = 0; /* a new fetch counts from 0 */
+	full = !busy && (ms - c->synced_ms >= c->o->sync_ms ||
+			 c->f.stats.bytes - c->synced_bytes >= c->o->cp_bytes);
 	if (c->journaling && c->rewriting)
 		return FETCH_CP_LATER; /* the journal is being replaced */
 	if (c->journaling && journal_wants_rewrite(&c->journal)) {
@@ -322,6 +328,7 @@ int ctl_checkpoint(void *ctx, int final, struct haul_error *err)
 			ret = syncer_submit(&c->sync, 1, &u, vouch, err);
 			c->rewriting = !ret;
 			c->synced_ms = ms;
+			c->synced_bytes = c->f.stats.bytes;
 		}
 		journal_update_release(&u);
 		return ret;
@@ -336,8 +343,10 @@ int ctl_checkpoint(void *ctx, int final, struct haul_error *err)
 	}
 	if (busy)
 		return 0;
-	if (full)
+	if (full) {
 		c->synced_ms = ms;
+		c->synced_bytes = c->f.stats.bytes;
+	}
 	return syncer_submit(&c->sync, full, NULL,
 			     c->journaling ? blocks_done_bytes(&c->blocks) : 0, err);
 }
