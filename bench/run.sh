@@ -120,7 +120,8 @@ cap10-n64	get	1g	256m	/r10/	64	10	0	wan	haul haul-base aria2c axel lftp dd
 cap1-n256	get	1g	256m	/r1/	256	1	0	wan	haul haul-base aria2c axel lftp dd
 delay-n16	get	1g	256m	/d100/r25/	16	25	100	wan	haul haul-base aria2c axel lftp dd
 fast-1g	get	1g	256m	/fast/	16	0	0	lan	haul haul-base haul-auto curl aria2c axel lftp-1 wget2 dd
-fast-4g	get	4g	1g	/fast/	16	0	0	lan	haul haul-nj haul-base haul-auto curl aria2c axel lftp-1 dd
+fast-4g	get	4g	1g	/fast/	16	0	0	lan	haul haul-base haul-auto curl aria2c axel lftp-1 dd
+journal-4g	get	4g	1g	/fast/	16	0	0	lan	haul haul-nj dd
 tls-fast	tls	1g	256m	/fast/	16	0	0	lan	haul curl aria2c axel lftp dd
 tls-cap25	tls	1g	256m	/r25/	16	25	0	wan	haul curl aria2c axel lftp dd
 one-1m	get	1m	1m	/d200/	16	0	200	wan	haul-def haul-base-def curl aria2c axel
@@ -374,15 +375,17 @@ EOF
 
 # fresh: an empty output directory and a flushed disk, untimed.
 # in_turn REP TOOLS...: the tools in the order repetition REP runs them,
-# rotated by one each repetition (A B C, B C A, C A B), so no tool is
-# always the first of a repetition.
+# rotated by one each repetition and reversed every other one (A B C,
+# C B A, C A B, B A C, ...), so no tool is always the first of a
+# repetition nor always the one after dd.
 in_turn() {
-	local r=$1 i
+	local r=$1 i j
 	shift
 	local k=$(( (r - 1) % $# ))
 	turn=()
 	for ((i = 0; i < $#; i++)); do
-		eval "turn[$i]=\${$(( (i + k) % $# + 1 ))}"
+		j=$(( r % 2 ? i : $# - 1 - i ))
+		eval "turn[$j]=\${$(( (i + k) % $# + 1 ))}"
 	done
 }
 
@@ -425,7 +428,8 @@ run_get() { # SC KIND FILE PATH N ORIGIN TOOLS...
 	N=$n N16=$(( n > 16 ? 16 : n )) CHUNK=$(( (size + n - 1) / n ))
 	URL=$base$path$file DIR=$outdir/run OUT=$outdir/run/f SRC=$data/$file
 	run_timeout=$((quick ? 300 : 1200))
-	local r t settle=$(( size >= 256 * 1024 * 1024 ? 3 : 0 ))
+	# 3 s of rest, 3 s more for each GiB past the first
+	local r t settle=$(( size >= 256 * 1024 * 1024 ? 3 * (size > 1073741824 ? size / 1073741824 : 1) : 0 ))
 	for r in $(seq "$reps"); do
 		in_turn "$r" "$@"
 		for t in "${turn[@]}"; do

@@ -135,7 +135,7 @@ void ctl_summary(const struct ctl *c, uint64_t size)
 	const struct fetch_stats *st = &c->st;
 	double secs = clock_sec() - c->t0;
 	double rate = secs > 0 ? (double)st->bytes / secs / (1024.0 * 1024.0) : 0;
-	char had[64] = "", ren[48] = "";
+	char had[64] = "", ren[48] = "", waste[64] = "";
 
 	if (!st->requests && !c->streaming) {
 		msg_note(c->m, "saved %s: %" PRIu64 " bytes, all of them on disk already", c->store.path,
@@ -147,11 +147,15 @@ void ctl_summary(const struct ctl *c, uint64_t size)
 	if (st->refreshes)
 		snprintf(ren, sizeof(ren), ", %u URL renewal%s", st->refreshes,
 			 st->refreshes == 1 ? "" : "s");
+	/* Egress paid for and not kept (cut requests, error bodies): say it. */
+	if (st->wasted)
+		snprintf(waste, sizeof(waste), ", %" PRIu64 " bytes received and not kept",
+			 st->wasted);
 	msg_note(c->m, "%s%s: %" PRIu64 " bytes in %.2f s (%.1f MiB/s), %u connection%s, "
-		 "%u request%s, %u retr%s%s%s", c->streaming ? "streamed to " : "saved ",
+		 "%u request%s, %u retr%s%s%s%s", c->streaming ? "streamed to " : "saved ",
 		 c->store.path, size, secs, rate, st->slots,
 		 st->slots == 1 ? "" : "s", st->requests, st->requests == 1 ? "" : "s",
-		 st->retries, st->retries == 1 ? "y" : "ies", ren, had);
+		 st->retries, st->retries == 1 ? "y" : "ies", ren, waste, had);
 }
 
 /* Each check's outcome as a "verify" event, and what was not checked. */

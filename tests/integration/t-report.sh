@@ -90,6 +90,9 @@ is "$rc" 0 "two 503 answers, then the object: exit 0"
 wasted=$(sed -n 's/.*"event":"finish".*"wasted":\([0-9]*\).*/\1/p' "$T/err")
 test -n "$wasted" && test "$wasted" -gt 0 && test "$wasted" -le 1024
 ok $? "... finish counts the error bodies' $wasted bytes as wasted"
+run_haul -o "$T/out/w3" "$ORIGIN/w.bin?fail=503&failfirst=2&run=summary"
+grep -q "saved .*, [0-9]* bytes received and not kept" "$T/err"
+ok $? "... and the summary line says how many bytes were received and not kept"
 
 run_haul --progress=json -o "$T/out/missing" "$ORIGIN/missing.bin"
 is "$rc" 4 "a 404 with --progress=json: exit 4"
