@@ -103,7 +103,8 @@ axel-kill	axel -q -o "$OUT" "$URL"
 # Sarvam job: haul sarvam asks tests/lib/mockapi.py for their presigned
 # URLs, with its default -j; the others get the URLs of one call made
 # before the run), kill (SIGKILL at 20/40/60/80 % then resume; kill4: one
-# download killed at 20, 40, 60 and 80 %, then finished).
+# download killed at 20, 40, 60 and 80 %, then finished; killz: killed at
+# 50 %, MiB 1-4 of what it wrote zeroed as a power cut could, finished).
 # haul-base* rows run only with HAUL_BASE set.
 # PATH picks the origin's behaviour (bench/origin.c): /rK/ paces each
 # connection at K MiB/s, /dMS/ waits MS ms before every answer, /tK/ shares
@@ -129,6 +130,7 @@ small	many	300	200	/d30/	16	0	30	wan	haul-i haul-base-i aria2c-i curl-K curl-K-n
 sarvam	api	200	200	/d30/	16	0	30	wan	haul-sarvam haul-base-sarvam curl-K aria2c-i
 kill	kill	64m	64m	/t8/	0	8	0	wan	haul-kill aria2c-kill curl-kill axel-kill
 kill4	kill	64m	64m	/t8/	0	8	0	wan	haul-kill haul-base-kill aria2c-kill curl-kill axel-kill
+killz	kill	64m	64m	/t8/	0	8	0	wan	haul-kill haul-base-kill aria2c-kill curl-kill axel-kill
 '
 KILL_POINTS='20 40 60 80'
 [ $quick -eq 0 ] || KILL_POINTS='40 80'
@@ -520,6 +522,15 @@ with open(sys.argv[2], "w") as lst, open(sys.argv[3], "w") as cfg:
 	kill "$api_pid" 2>/dev/null || true
 }
 
+# lose_writes: zero MiB 1 to 4 of the file a killed tool was writing
+# ($OUT.part for haul, $OUT itself for the others).
+lose_writes() {
+	local f=$OUT
+	[ -e "$OUT.part" ] && f=$OUT.part
+	[ -e "$f" ] && dd if=/dev/zero of="$f" bs=1048576 seek=1 count=3 conv=notrunc 2>/dev/null
+	sync
+}
+
 run_kill() { # SC FILE PATH ORIGIN TOOLS...
 	local sc=$1 file=$2 path=$3 origin=$4
 	shift 4
@@ -530,8 +541,10 @@ run_kill() { # SC FILE PATH ORIGIN TOOLS...
 	URL=http://127.0.0.1:$port$path$file DIR=$outdir/run OUT=$outdir/run/f SRC=$data/$file
 	run_timeout=$((quick ? 300 : 900))
 	local r t p q points=$KILL_POINTS
-	# kill4: one download killed four times, then finished
+	# kill4: one download killed four times, then finished; killz: killed
+	# half-way, 3 MiB of its writes lost, then finished
 	[ "$sc" != kill4 ] || points=20+40+60+80
+	[ "$sc" != killz ] || points=50
 	for r in $(seq "$reps"); do
 		in_turn "$r" "$@"
 		for p in $points; do
@@ -546,6 +559,10 @@ run_kill() { # SC FILE PATH ORIGIN TOOLS...
 						"{\"size\": $size, \"kill_pct\": \"$p\"}" $((size * q / 100)) \
 						"${words[@]}"
 				done
+				# killz: what a power cut after the kill could take, 3 MiB
+				# of written data (MiB 1 to 4), lost from whatever file
+				# the tool writes into
+				[ "$sc" != killz ] || lose_writes
 				# then the same command again, to the end (the counters run on)
 				measure "$sc" "$t" "$r" "$stats?reset=0" "file $SRC $OUT" \
 					"{\"size\": $size, \"kill_pct\": \"$p\"}" "" "${words[@]}"
