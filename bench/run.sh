@@ -104,7 +104,7 @@ axel-kill	axel -q -o "$OUT" "$URL"
 # URLs, with its default -j; the others get the URLs of one call made
 # before the run), kill (SIGKILL at 20/40/60/80 % then resume; kill4: one
 # download killed at 20, 40, 60 and 80 %, then finished; killz: killed at
-# 50 %, MiB 1-4 of what it wrote zeroed as a power cut could, finished).
+# 50 %, 3 MiB of what it wrote zeroed as a power cut could, finished).
 # haul-base* rows run only with HAUL_BASE set.
 # PATH picks the origin's behaviour (bench/origin.c): /rK/ paces each
 # connection at K MiB/s, /dMS/ waits MS ms before every answer, /tK/ shares
@@ -130,7 +130,7 @@ small	many	300	200	/d30/	16	0	30	wan	haul-i haul-base-i aria2c-i curl-K curl-K-n
 sarvam	api	200	200	/d30/	16	0	30	wan	haul-sarvam haul-base-sarvam curl-K aria2c-i
 kill	kill	64m	64m	/t8/	0	8	0	wan	haul-kill aria2c-kill curl-kill axel-kill
 kill4	kill	64m	64m	/t8/	0	8	0	wan	haul-kill haul-base-kill aria2c-kill curl-kill axel-kill
-killz	kill	64m	64m	/t8/	0	8	0	wan	haul-kill haul-base-kill aria2c-kill curl-kill axel-kill
+killz	kill	64m	64m	/t8/	0	8	0	wan	haul-kill haul-base-kill curl-kill
 '
 KILL_POINTS='20 40 60 80'
 [ $quick -eq 0 ] || KILL_POINTS='40 80'
@@ -522,12 +522,18 @@ with open(sys.argv[2], "w") as lst, open(sys.argv[3], "w") as cfg:
 	kill "$api_pid" 2>/dev/null || true
 }
 
-# lose_writes: zero MiB 1 to 4 of the file a killed tool was writing
-# ($OUT.part for haul, $OUT itself for the others).
+# lose_writes: zero MiB 0, 4 and 8 of the file a killed tool was writing
+# ($OUT.part for haul, $OUT itself for the others): 3 MiB that every tool
+# here has written by half-way (the first MiB of its first three ranges,
+# for haul's 4 MiB ranges of 64 MiB; sequential writers have all of it).
 lose_writes() {
-	local f=$OUT
+	local f=$OUT m
 	[ -e "$OUT.part" ] && f=$OUT.part
-	[ -e "$f" ] && dd if=/dev/zero of="$f" bs=1048576 seek=1 count=3 conv=notrunc 2>/dev/null
+	if [ -e "$f" ]; then
+		for m in 0 4 8; do
+			dd if=/dev/zero of="$f" bs=1048576 seek=$m count=1 conv=notrunc 2>/dev/null
+		done
+	fi
 	sync
 }
 
@@ -560,8 +566,8 @@ run_kill() { # SC FILE PATH ORIGIN TOOLS...
 						"${words[@]}"
 				done
 				# killz: what a power cut after the kill could take, 3 MiB
-				# of written data (MiB 1 to 4), lost from whatever file
-				# the tool writes into
+				# of written data, lost from whatever file the tool
+				# writes into
 				[ "$sc" != killz ] || lose_writes
 				# then the same command again, to the end (the counters run on)
 				measure "$sc" "$t" "$r" "$stats?reset=0" "file $SRC $OUT" \
