@@ -94,8 +94,10 @@ dd if=/dev/zero of="$T/out/z.part" bs=1048576 seek=1 count=3 conv=notrunc 2>/dev
 run_haul -n 4 -o "$T/out/z" "$four"
 is "$rc" 0 "... 3 MiB of the .part zeroed, the same command: exit 0"
 same "$T/out/z" "$T/root/f.bin" "... byte-identical"
-grep -q '3 blocks of .* did not match the journal' "$T/err"
-ok $? "... the 3 zeroed blocks failed their digests: $(grep -o '[0-9]* blocks* of [^ ]* did not' "$T/err")"
+# (3 when the first connection had written past MiB 3 by then, as it has
+# at full speed; fewer on a slow machine, never none.)
+grep -Eq '(1 block|[23] blocks) of .* did not match the journal' "$T/err"
+ok $? "... the zeroed blocks failed their digests: $(grep -o '[0-9]* blocks* of [^ ]* did not' "$T/err")"
 served=$(logstat bytes --path /f.bin)
 ratio=$(awk -v s="$served" -v n=$size 'BEGIN { printf "%.4f", s / n }')
 awk -v r="$ratio" 'BEGIN { exit !(r <= 1 + 3 / 32 + 0.04) }'
