@@ -1,5 +1,6 @@
 /* bench/origin.c -- the benchmark's HTTP origin: files below ROOT on
- * 127.0.0.1, each connection capped by the kernel's TCP pacing.
+ * 127.0.0.1 (and 127.0.0.2, the same port: a second host for /x/), each
+ * connection capped by the kernel's TCP pacing.
  *
  * Why not nginx's limit_rate: it lets a request send a second's worth at
  * once and rate-limits per request, so short ranges beat the cap. Pacing
@@ -14,14 +15,26 @@
  *   /tK/   all answers on /tK/ share one link of K MiB/s (a token bucket)
  *   /dMS/  wait MS milliseconds before the answer (GET and HEAD alike)
  *   /fast/ no pacing and no delay, whatever the defaults
- * e.g. /d100/r25/1g. The rate is set on the socket before every answer: a
- * keep-alive connection may carry requests for different rates.
+ *   /g/    GET only, like an S3 URL presigned for GET: HEAD gets 403
+ *          Forbidden (Content-Length: 0), GET the file as usual
+ *   /x/    a redirect to another host: GET and HEAD get 302 Found to
+ *          http://127.0.0.2:PORT and the same target without this /x/
+ *          segment, query string kept (the first /x/ only: /x/x/ is two
+ *          redirects); a short text body, keep-alive kept. It comes before
+ *          /g/: /g/x/f redirects, HEAD included, to /g/f, which refuses HEAD.
+ *          A Location that does not fit our head buffer gets 414.
+ * e.g. /d100/r25/1g, /g/fast/64m. The rate is set on the socket before every
+ * answer: a keep-alive connection may carry requests for different rates.
+ * /dMS/ delays the 302 and the 403 too, and the query string is ignored
+ * (but kept in a Location).
  *
  * GET /_stats answers {"requests":..,"connections":..,"body_bytes":..,..};
  * /_stats?reset=1 answers the same and zeroes the counters. Neither counts.
  * body_bytes is what left our sockets (TCP_INFO's bytes sent less those
  * retransmitted): data still queued in a socket buffer when its client goes
  * away is not egress. body_bytes_queued is all we handed to the kernel.
+ * The 302 and 403 answers count in requests like any other; body_bytes
+ * counts file bodies only, not the short texts (errors, 302).
  *
  * --mss 1448 clamps the segment size to an Ethernet path's. Loopback's
  * 64 KiB segments make TCP's initial window 640 KiB, sent before pacing
@@ -99,7 +112,9 @@ struct conn {
 };
 
 struct origin {
-	int lfd, epfd, rootfd;
+	int lfd[2];             /* on 127.0.0.1 and 127.0.0.2; &lfd[i] tags them in epoll */
+	int epfd, rootfd;
+	unsigned port;          /* both listen on it */
 	uint64_t rate;          /* --rate */
 	unsigned delay_ms;      /* --delay-ms */
 	int mss;                /* --mss: segment size, 0 for the loopback's 64 KiB */
@@ -247,10 +262,13 @@ static const char *reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 206: return "Partial Content";
+	case 302: return "Found";
 	case 400: return "Bad Request";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 412: return "Precondition Failed";
+	case 414: return "URI Too Long";
 	case 416: return "Range Not Satisfiable";
 	case 431: return "Request Header Fields Too Large";
 	case 501: return "Not Implemented";
@@ -366,12 +384,16 @@ static int req_parse(struct conn *c, size_t len, struct req *r)
 	return 0;
 }
 
-/* The /rK/, /tK/, /dMS/ and /fast/ segments; returns the file's path. */
-static const char *route(struct origin *o, struct conn *c, const char *path, unsigned *delay_ms)
+/* The /rK/, /tK/, /dMS/, /fast/, /g/ and /x/ segments; returns the file's
+ * path. *get_only: there was a /g/; *redirect: the first /x/, or NULL. */
+static const char *route(struct origin *o, struct conn *c, const char *path, unsigned *delay_ms,
+			 int *get_only, const char **redirect)
 {
 	c->rate = o->rate;
 	c->bucket = NULL;
 	*delay_ms = o->delay_ms;
+	*get_only = 0;
+	*redirect = NULL;
 	while (*path == '/') {
 		const char *s = path + 2, *seg_end;
 		char kind = path[1];
@@ -384,6 +406,14 @@ static const char *route(struct origin *o, struct conn *c, const char *path, uns
 			c->rate = 0;
 			*delay_ms = 0;
 			path += 5;
+			continue;
+		}
+		if ((kind == 'g' || kind == 'x') && seg_end == path + 2) {
+			if (kind == 'g')
+				*get_only = 1;
+			else if (!*redirect)
+				*redirect = path;
+			path = seg_end;
 			continue;
 		}
 		if ((kind != 'r' && kind != 't' && kind != 'd') || parse_u64(&s, &v) < 0)
@@ -546,6 +576,25 @@ static void answer_file(struct origin *o, struct conn *c, struct req *r, const c
 	}
 	if (r->head)
 		c->left = 0;
+}
+
+/* 302 to 127.0.0.2: target without the /x/ at x (a pointer into target),
+ * then query (NULL: there was none). */
+static void answer_redirect(struct origin *o, struct conn *c, struct req *r, const char *x,
+			    const char *query)
+{
+	char loc[OUT_MAX];
+	int keep = c->keep, n;
+
+	n = snprintf(loc, sizeof loc, "Location: http://127.0.0.2:%u%.*s%s%s%s\r\n", o->port,
+		     (int)(x - r->target), r->target, x + 2, query ? "?" : "", query ? query : "");
+	if (n >= 0 && (size_t)n < sizeof loc) {
+		answer_text(c, 302, r->head, "text/plain", loc, "found\n");
+		if (c->out_len)
+			return;
+	}
+	c->keep = keep; /* answer_text gave up on the connection: the 414 need not */
+	answer_text(c, 414, r->head, "text/plain", "", "target too long to redirect\n");
 }
 
 static void answer_stats(struct origin *o, struct conn *c, const char *query)
@@ -749,10 +798,20 @@ static void conn_request(struct origin *o, struct conn *c, size_t len)
 		answer_text(c, status, 0, "text/plain",
 			    status == 405 ? "Allow: GET, HEAD\r\n" : "", "bad request\n");
 	} else {
+		const char *rel, *x;
+		int get_only;
+
+		/* cut the query for routing; it stays in c->in after the NUL */
 		q = strchr(r.target, '?');
 		if (q)
-			*q = '\0';
-		answer_file(o, c, &r, route(o, c, r.target, &delay_ms));
+			*q++ = '\0';
+		rel = route(o, c, r.target, &delay_ms, &get_only, &x);
+		if (x)
+			answer_redirect(o, c, &r, x, q);
+		else if (get_only && r.head)
+			answer_text(c, 403, 1, "text/plain", "", "");
+		else
+			answer_file(o, c, &r, rel);
 	}
 	if (!delay_ms) {
 		conn_answer(o, c);
@@ -795,14 +854,14 @@ static void conn_read(struct origin *o, struct conn *c)
 	}
 }
 
-static void origin_accept(struct origin *o)
+static void origin_accept(struct origin *o, int lfd)
 {
 	for (;;) {
 		struct epoll_event e = { .events = EPOLLIN };
 		struct conn *c;
 		int fd, one = 1;
 
-		fd = accept4(o->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				perror("origin: accept4");
@@ -892,28 +951,69 @@ static void origin_timers(struct origin *o)
 	}
 }
 
-static int origin_listen(struct origin *o, unsigned port)
+/* A listening socket on addr:port (host byte order) into *fd. 0, or -1 with
+ * errno set. */
+static int listen_on(struct origin *o, uint32_t addr, unsigned port, int *fd)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	socklen_t len = sizeof sa;
-	struct epoll_event e = { .events = EPOLLIN, .data.ptr = NULL };
-	int one = 1;
+	int one = 1, e;
 
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	o->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (o->lfd < 0 || setsockopt(o->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-	    (o->mss && setsockopt(o->lfd, IPPROTO_TCP, TCP_MAXSEG, &o->mss, sizeof o->mss) < 0) ||
-	    bind(o->lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(o->lfd, 4096) < 0 ||
-	    getsockname(o->lfd, (struct sockaddr *)&sa, &len) < 0) {
-		perror("origin: listen");
+	sa.sin_addr.s_addr = htonl(addr);
+	*fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (*fd < 0)
+		return -1;
+	if (setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    (o->mss && setsockopt(*fd, IPPROTO_TCP, TCP_MAXSEG, &o->mss, sizeof o->mss) < 0) ||
+	    bind(*fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(*fd, 4096) < 0) {
+		e = errno;
+		if (close(*fd) < 0)
+			perror("origin: close");
+		*fd = -1;
+		errno = e;
 		return -1;
 	}
+	return 0;
+}
+
+/* 127.0.0.1:port, then 127.0.0.2 on the same port (port 0: any port free on
+ * both; Linux routes all of 127/8 to lo). */
+static int origin_listen(struct origin *o, unsigned port)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof sa;
+	int i;
+
+	for (i = 0;; i++) {
+		if (listen_on(o, INADDR_LOOPBACK, port, &o->lfd[0]) < 0 ||
+		    getsockname(o->lfd[0], (struct sockaddr *)&sa, &len) < 0) {
+			perror("origin: listen on 127.0.0.1");
+			return -1;
+		}
+		o->port = ntohs(sa.sin_port);
+		if (listen_on(o, INADDR_LOOPBACK + 1, o->port, &o->lfd[1]) == 0)
+			break;
+		if (port || errno != EADDRINUSE || i == 20) {
+			perror("origin: listen on 127.0.0.2");
+			return -1;
+		}
+		/* the kernel's pick is taken on 127.0.0.2: another one */
+		if (close(o->lfd[0]) < 0)
+			perror("origin: close");
+	}
 	o->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (o->epfd < 0 || epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->lfd, &e) < 0) {
+	if (o->epfd < 0) {
 		perror("origin: epoll");
 		return -1;
 	}
-	if (printf("port %u\n", ntohs(sa.sin_port)) < 0 || fflush(stdout) == EOF) {
+	for (i = 0; i < 2; i++) {
+		struct epoll_event e = { .events = EPOLLIN, .data.ptr = &o->lfd[i] };
+
+		if (epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->lfd[i], &e) < 0) {
+			perror("origin: epoll");
+			return -1;
+		}
+	}
+	if (printf("port %u\n", o->port) < 0 || fflush(stdout) == EOF) {
 		perror("origin: stdout");
 		return -1;
 	}
@@ -932,10 +1032,12 @@ static void origin_run(struct origin *o)
 			exit(1);
 		}
 		for (int i = 0; i < n; i++) {
-			struct conn *c = ev[i].data.ptr;
+			void *p = ev[i].data.ptr;
+			struct conn *c = p;
 
-			if (!c)
-				origin_accept(o);
+			/* a listener's tag is its slot in o->lfd, never a conn */
+			if (p == &o->lfd[0] || p == &o->lfd[1])
+				origin_accept(o, *(int *)p);
 			else if (c->st == ST_READ)
 				conn_read(o, c);
 			else if (c->st == ST_WAIT || c->bwait)

@@ -65,14 +65,21 @@ outdir=${outdir:-$data/out}
 # $N connections, $N16 = min(N, 16) (aria2c's most per host), $CHUNK =
 # size / N, $URL, $OUT, $DIR = the directory of $OUT, $SRC the file itself
 # (dd), $LIST an aria2-style URL list and $CONFIG a curl -K file (many
-# files). *_TLS: the options that make a tool trust the run's CA (empty
-# over plain HTTP); axel has none, it reads OpenSSL's SSL_CERT_FILE.
+# files). $GURL: $URL with /g/ in front of its path (the origin refuses
+# HEAD there, as S3 does for a URL presigned for GET) and a fake presigned
+# query (haul knows S3's by the X-Amz-* parameters); $XURL: $URL with /x/
+# in front (a 302 to the same origin on 127.0.0.2; through the TLS proxy
+# it lands on plain HTTP). *_TLS: the options that make a tool trust the
+# run's CA (empty over plain HTTP); axel has none, it reads OpenSSL's
+# SSL_CERT_FILE.
 # The *-kill variants are the tools with their default options.
 TOOLS='
 haul	"$HAUL" -q -n $N $HAUL_TLS -o "$OUT" "$URL"
 haul-nj	"$HAUL" -q -n $N --no-journal $HAUL_TLS -o "$OUT" "$URL"
 haul-auto	"$HAUL" -q -n auto $HAUL_TLS -o "$OUT" "$URL"
 haul-def	"$HAUL" -q $HAUL_TLS -o "$OUT" "$URL"
+haul-g	"$HAUL" -q -n $N $HAUL_TLS -o "$OUT" "$GURL"
+haul-x	"$HAUL" -q -n $N $HAUL_TLS -o "$OUT" "$XURL"
 haul-base-def	"$HAUL_BASE" -q $HAUL_TLS -o "$OUT" "$URL"
 curl	curl -sS $CURL_TLS -o "$OUT" "$URL"
 aria2c	aria2c -q -x $N16 -s $N -k 1M $ARIA2_TLS --allow-overwrite=true --auto-file-renaming=false -d "$DIR" -o f "$URL"
@@ -89,6 +96,8 @@ haul-kill	"$HAUL" -q -o "$OUT" "$URL"
 haul-base-kill	"$HAUL_BASE" -q -o "$OUT" "$URL"
 haul-sarvam	env SARVAM_API_KEY=$API_KEY "$HAUL" -q --api-base "$API" -d "$DIR" sarvam job-bench $FILES
 haul-base	"$HAUL_BASE" -q -n $N $HAUL_TLS -o "$OUT" "$URL"
+haul-base-g	"$HAUL_BASE" -q -n $N $HAUL_TLS -o "$OUT" "$GURL"
+haul-base-x	"$HAUL_BASE" -q -n $N $HAUL_TLS -o "$OUT" "$XURL"
 haul-base-i	"$HAUL_BASE" -q -i "$LIST" -j 16 -d "$DIR"
 haul-base-sarvam	env SARVAM_API_KEY=$API_KEY "$HAUL_BASE" -q --api-base "$API" -d "$DIR" sarvam job-bench $FILES
 aria2c-kill	aria2c -q -d "$DIR" -o f "$URL"
@@ -108,11 +117,16 @@ axel-kill	axel -q -o "$OUT" "$URL"
 # haul-base* rows run only with HAUL_BASE set.
 # PATH picks the origin's behaviour (bench/origin.c): /rK/ paces each
 # connection at K MiB/s, /dMS/ waits MS ms before every answer, /tK/ shares
-# K MiB/s among all connections, /fast/ neither. CAP in MiB/s per
-# connection (shared, for kill), DELAY in ms: they make the ideal.
+# K MiB/s among all connections, /fast/ neither (the -g and -x tools put
+# /g/ or /x/ in front of it). CAP in MiB/s per connection (shared, for
+# kill), DELAY in ms: they make the ideal.
 # ORIGIN: wan (segments clamped to 1448 bytes, like a real path: no free
 # initial burst on paced connections) or lan (loopback's 64 KiB segments).
 # dd runs beside the tools of get and tls scenarios: the disk's limit.
+# clean-*: the bytes the origin sends per byte of the object on a clean
+# link, sent/size (the target: 1.01 plain, 1.02 for haul-g, a presigned
+# URL that refuses HEAD, and for haul-x, after a 302 to another host); no
+# dd there, the times are not the point.
 SCENARIOS='
 pace-curl	get	256m	64m	/r25/	1	25	0	wan	curl
 pace-lftp	get	1g	512m	/r25/	16	25	0	wan	lftp dd
@@ -131,6 +145,8 @@ sarvam	api	200	200	/d30/	16	0	30	wan	haul-sarvam haul-base-sarvam curl-K aria2c-
 kill	kill	64m	64m	/t8/	0	8	0	wan	haul-kill aria2c-kill curl-kill axel-kill
 kill4	kill	64m	64m	/t8/	0	8	0	wan	haul-kill haul-base-kill aria2c-kill curl-kill axel-kill
 killz	kill	64m	64m	/t8/	0	8	0	wan	haul-kill haul-base-kill curl-kill
+clean-64m	get	64m	64m	/fast/	8	0	0	lan	haul haul-g haul-x haul-base haul-base-g haul-base-x curl aria2c axel
+clean-1g	get	1g	256m	/fast/	8	0	0	lan	haul haul-g haul-x haul-base haul-base-g haul-base-x curl aria2c axel
 '
 KILL_POINTS='20 40 60 80'
 [ $quick -eq 0 ] || KILL_POINTS='40 80'
@@ -412,6 +428,10 @@ tool_words() {
 	eval "words=($cmd)"
 }
 
+# The query of $GURL: what an S3 URL presigned for GET carries (the origin
+# ignores it; haul knows an S3 presigned URL by its X-Amz-* parameters).
+PRESIGNED='X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261207%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261207T000000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=0123456789abcdef'
+
 run_get() { # SC KIND FILE PATH N ORIGIN TOOLS...
 	local sc=$1 kind=$2 file=$3 path=$4 n=$5 origin=$6
 	shift 6
@@ -429,6 +449,7 @@ run_get() { # SC KIND FILE PATH N ORIGIN TOOLS...
 	fi
 	N=$n N16=$(( n > 16 ? 16 : n )) CHUNK=$(( (size + n - 1) / n ))
 	URL=$base$path$file DIR=$outdir/run OUT=$outdir/run/f SRC=$data/$file
+	GURL=$base/g$path$file?$PRESIGNED XURL=$base/x$path$file
 	run_timeout=$((quick ? 300 : 1200))
 	# 3 s of rest, 3 s more for each GiB past the first
 	local r t settle=$(( size >= 256 * 1024 * 1024 ? 3 * (size > 1073741824 ? size / 1073741824 : 1) : 0 ))
@@ -545,6 +566,7 @@ run_kill() { # SC FILE PATH ORIGIN TOOLS...
 	eval "port=\$${origin}_port"
 	stats=http://127.0.0.1:$port/_stats
 	URL=http://127.0.0.1:$port$path$file DIR=$outdir/run OUT=$outdir/run/f SRC=$data/$file
+	GURL=http://127.0.0.1:$port/g$path$file?$PRESIGNED XURL=http://127.0.0.1:$port/x$path$file
 	run_timeout=$((quick ? 300 : 900))
 	local r t p q points=$KILL_POINTS
 	# kill4: one download killed four times, then finished; killz: killed

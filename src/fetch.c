@@ -502,6 +502,7 @@ int fetch_first_plan(struct fetch *f, const struct range *holes, size_t nholes,
 	s0->seg = idx;
 	if (s0->last > b - 1 || s0->last < a)
 		s0->last = b - 1;
+	f->plan->segs[idx].fence = s0->last + 1; /* what it asked for is on the way */
 	return 0;
 }
 

@@ -85,7 +85,8 @@ struct fetch_stats {
 	unsigned rescues;     /* slow ranges taken over */
 	unsigned slowdowns;   /* times 429/503 made haul use fewer connections */
 	uint64_t wasted;      /* received but not kept: error bodies, bytes past
-			       * a cut, a stream restarted from its start */
+			       * a cut (libcurl's and the socket's), a stream
+			       * restarted from its start */
 };
 
 struct slot;

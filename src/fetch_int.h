@@ -57,6 +57,7 @@ struct slot {
 	int checked;          /* response headers have been validated */
 	enum range_check check;
 	int cut;              /* we stopped it: the segment was shortened */
+	uint64_t unread;      /* bytes in its socket when it was cut: lost */
 	int io_errno;         /* pwrite failed with this */
 	int paused;           /* held until the pending checkpoint is made */
 	int first_answer;     /* probing: this request's answer is the first */

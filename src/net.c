@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 
 #include "header.h"
 #include "net.h"
@@ -344,4 +345,15 @@ const char *net_header(CURL *e, const char *name)
 	if (curl_easy_header(e, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
 		return NULL;
 	return h->value;
+}
+
+uint64_t net_unread(CURL *e)
+{
+	curl_socket_t fd = CURL_SOCKET_BAD;
+	int queued = 0;
+
+	if (curl_easy_getinfo(e, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD ||
+	    ioctl(fd, FIONREAD, &queued) != 0 || queued < 0)
+		return 0;
+	return (uint64_t)queued;
 }

@@ -84,4 +84,11 @@ struct curl_slist *net_headers_with(const struct net *n, const char *extra);
  */
 const char *net_header(CURL *e, const char *name);
 
+/*
+ * Bytes that reached this host on e's connection and were not read yet
+ * (the socket's receive queue): what a transfer stopped now throws away
+ * besides what libcurl holds. 0 when unknown.
+ */
+uint64_t net_unread(CURL *e);
+
 #endif

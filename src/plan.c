@@ -31,7 +31,7 @@ static long plan_add(struct plan *p, uint64_t start, uint64_t end, int owner)
 	if (plan_grow(p))
 		return -1;
 	s = &p->segs[p->nsegs];
-	s->start = s->pos = start;
+	s->start = s->pos = s->fence = start;
 	s->end = end;
 	s->owner = owner;
 	return (long)p->nsegs++;
@@ -124,6 +124,12 @@ void plan_release(struct plan *p)
 	p->nsegs = p->cap = 0;
 }
 
+/* The first byte of segment s nobody has asked for. */
+static uint64_t unasked(const struct seg *s)
+{
+	return s->fence > s->pos ? s->fence : s->pos;
+}
+
 long plan_take(struct plan *p, int owner)
 {
 	long best = -1;
@@ -136,17 +142,50 @@ long plan_take(struct plan *p, int owner)
 			continue;
 		if (s->owner == PLAN_NO_OWNER) {
 			s->owner = owner;
+			s->fence = s->pos;
 			return (long)i;
 		}
-		if (s->end - s->pos > best_left) {
-			best_left = s->end - s->pos;
+		if (unasked(s) < s->end && s->end - unasked(s) > best_left) {
+			best_left = s->end - unasked(s);
 			best = (long)i;
 		}
 	}
 	return best < 0 ? -1 : plan_split(p, best, owner);
 }
 
+/* Segment idx ends at mid now; owner gets [mid, old end). */
+static long plan_divide(struct plan *p, long idx, uint64_t mid, int owner)
+{
+	uint64_t end = p->segs[idx].end;
+
+	if (plan_grow(p))
+		return -1;
+	p->segs[idx].end = mid;
+	if (p->segs[idx].fence > mid)
+		p->segs[idx].fence = mid;
+	p->splits++;
+	return p->reuse ? plan_put(p, mid, end, owner) : plan_add(p, mid, end, owner);
+}
+
 long plan_split(struct plan *p, long idx, int owner)
+{
+	uint64_t from, mid, end;
+
+	if (idx < 0 || (size_t)idx >= p->nsegs || p->segs[idx].pos >= p->segs[idx].end)
+		return -1;
+	/* The back half of what the owner has not asked for: it goes on
+	 * undisturbed with its request, then asks for the front half. */
+	from = unasked(&p->segs[idx]);
+	end = p->segs[idx].end;
+	if (from >= end)
+		return -1;
+	mid = align_up(from + (end - from) / 2, p->align);
+	if (mid >= end || end - mid < p->min_split)
+		return -1;
+	return plan_divide(p, idx, mid, owner);
+}
+
+long plan_cut(struct plan *p, long idx, int owner)
 {
 	uint64_t left, mid, end;
 
@@ -162,11 +201,25 @@ long plan_split(struct plan *p, long idx, int owner)
 	mid = align_up(p->segs[idx].pos + (left - (left - p->lead) / 2), p->align);
 	if (mid >= end || end - mid < p->min_split)
 		return -1;
-	if (plan_grow(p))
-		return -1;
-	p->segs[idx].end = mid;
-	p->splits++;
-	return p->reuse ? plan_put(p, mid, end, owner) : plan_add(p, mid, end, owner);
+	return plan_divide(p, idx, mid, owner);
+}
+
+uint64_t plan_ask(struct plan *p, long idx, uint64_t piece)
+{
+	struct seg *s = &p->segs[idx];
+	uint64_t left = s->end - s->pos, want = left / 2 > piece ? left / 2 : piece;
+	uint64_t ask = align_up(s->pos + want, p->align);
+
+	if (!piece || ask >= s->end || s->end - ask < piece)
+		ask = s->end;
+	s->fence = ask;
+	return ask;
+}
+
+void plan_rest(struct plan *p, long idx)
+{
+	if (idx >= 0 && (size_t)idx < p->nsegs)
+		p->segs[idx].fence = p->segs[idx].pos;
 }
 
 long plan_put(struct plan *p, uint64_t start, uint64_t end, int owner)
@@ -175,7 +228,7 @@ long plan_put(struct plan *p, uint64_t start, uint64_t end, int owner)
 		struct seg *s = &p->segs[i];
 
 		if (s->pos >= s->end && s->owner == PLAN_NO_OWNER) {
-			s->start = s->pos = start;
+			s->start = s->pos = s->fence = start;
 			s->end = end;
 			s->owner = owner;
 			return (long)i;
@@ -191,23 +244,22 @@ void plan_set_lead(struct plan *p, uint64_t lead)
 
 long plan_rescue(struct plan *p, long idx, int owner)
 {
-	uint64_t cut, end;
+	uint64_t cut;
 
 	if (idx < 0 || (size_t)idx >= p->nsegs)
 		return -1;
 	cut = align_up(p->segs[idx].pos + 1, p->align);
-	end = p->segs[idx].end;
-	if (cut >= end || plan_grow(p))
+	if (cut >= p->segs[idx].end)
 		return -1;
-	p->segs[idx].end = cut;
-	p->splits++;
-	return p->reuse ? plan_put(p, cut, end, owner) : plan_add(p, cut, end, owner);
+	return plan_divide(p, idx, cut, owner);
 }
 
 void plan_drop(struct plan *p, long idx)
 {
-	if (idx >= 0 && (size_t)idx < p->nsegs)
+	if (idx >= 0 && (size_t)idx < p->nsegs) {
 		p->segs[idx].owner = PLAN_NO_OWNER;
+		p->segs[idx].fence = p->segs[idx].pos;
+	}
 }
 
 uint64_t plan_remaining(const struct plan *p)

@@ -28,6 +28,9 @@ struct seg {
 	uint64_t start; /* first byte of the segment */
 	uint64_t pos;   /* next byte to write; start <= pos <= end */
 	uint64_t end;   /* one past the last byte; may shrink when stolen from */
+	uint64_t fence; /* one past the last byte the owner's running request
+			 * asks for (pos when none runs): plan_split leaves
+			 * [pos, fence) alone, as those bytes may be on the way */
 	int owner;      /* connection slot working on it, or PLAN_NO_OWNER */
 };
 
@@ -36,7 +39,7 @@ struct plan {
 	uint64_t min_split; /* no segment smaller than this is created by a cut */
 	uint64_t align;     /* cuts fall on multiples of this */
 	uint64_t lead;      /* see plan_set_lead; 0 at first */
-	unsigned splits;    /* segments plan_split and plan_rescue have made */
+	unsigned splits;    /* segments plan_split, _cut and _rescue have made */
 	int reuse;          /* they take the place of finished ones (plan_put) */
 	struct seg *segs;   /* owned, malloced; indexes stay valid until release */
 	size_t nsegs;
@@ -56,21 +59,46 @@ void plan_release(struct plan *p);
 
 /*
  * Give connection slot `owner` something to fetch: the first unowned,
- * unfinished segment, or else the back half of the owned segment with the
- * most bytes left, cut at an aligned offset, when the stolen part would be
- * at least min_split. With a lead (plan_set_lead) the cut moves back by
- * half of it, so both connections end together. Returns the segment's index, or -1 when there is
+ * unfinished segment, or else the back half of the part nobody has asked
+ * for yet ([fence, end)) of the owned segment where that part is largest,
+ * cut at an aligned offset, when the stolen part would be at least
+ * min_split. No running request is cut: its bytes may already be in the
+ * sockets, paid for. Returns the segment's index, or -1 when there is
  * nothing to hand out (or no memory to split).
  */
 long plan_take(struct plan *p, int owner);
 
 /*
  * Split segment idx as plan_take splits the one it steals from: owner gets
- * the back half (less half the lead), the current owner keeps the front.
+ * the back half of [fence, end), the current owner keeps the front.
+ * Returns the new segment's index, or -1 when the cut would leave less than
+ * min_split behind it or memory ran out.
+ */
+long plan_split(struct plan *p, long idx, int owner);
+
+/*
+ * Split segment idx whatever its owner has asked for: owner gets the back
+ * half of [pos, end) less half the lead (plan_set_lead), so both end
+ * together; a running request that asked past the cut ends there, and what
+ * it had on the way is lost. For -o -, where the writer waits on that range.
  * Returns the new segment's index, or -1 when the cut would leave less than
  * min_split behind it, the lead covers what is left, or memory ran out.
  */
-long plan_split(struct plan *p, long idx, int owner);
+long plan_cut(struct plan *p, long idx, int owner);
+
+/*
+ * The owner of segment idx is about to ask for more: the end of its next
+ * request, which becomes the segment's fence. piece 0: all the rest. Else
+ * half the rest, but at least piece bytes, and all of it when what would
+ * remain is less than piece: every request leaves the back of the segment
+ * to whoever runs out of work first, and the last ones are short, so the
+ * connections end together without a request being cut. Ends fall on the
+ * alignment.
+ */
+uint64_t plan_ask(struct plan *p, long idx, uint64_t piece);
+
+/* The owner of segment idx has no request running (its fence is pos). */
+void plan_rest(struct plan *p, long idx);
 
 /*
  * Add [start, end) for owner in the place of a finished segment nobody
@@ -82,8 +110,8 @@ long plan_put(struct plan *p, uint64_t start, uint64_t end, int owner);
 
 /*
  * How many bytes a segment's owner still writes while a new request waits
- * for its first byte (request latency x per-connection speed). plan_take
- * leaves the owner that much more than half and steals nothing when the
+ * for its first byte (request latency x per-connection speed). plan_cut
+ * leaves the owner that much more than half and cuts nothing when the
  * thief would not finish sooner: where every request waits 100 ms for its
  * first byte, halving the last megabyte only adds a request.
  */
@@ -91,7 +119,8 @@ void plan_set_lead(struct plan *p, uint64_t lead);
 
 /*
  * Take over most of segment idx for owner: everything from the first block
- * boundary after pos (the current owner finishes the block it is in).
+ * boundary after pos (the current owner finishes the block it is in; its
+ * request is cut there, and what it had on the way is lost).
  * Returns the new segment's index, or -1 when not even one block would
  * move. min_split does not apply: it keeps healthy connections from
  * splitting hairs, while a connection several times slower than the rest

@@ -103,6 +103,8 @@ static int settle(struct slot *s)
 	curl_easy_getinfo(s->e, CURLINFO_SIZE_DOWNLOAD_T, &got);
 	if ((uint64_t)got > s->wrote)
 		f->stats.wasted += (uint64_t)got - s->wrote;
+	f->stats.wasted += s->unread;
+	s->unread = 0;
 	if (!s->io_errno) {
 		int r = f->sink->flush(s);
 
@@ -247,6 +249,8 @@ int slot_done(struct slot *s, int code)
 	ret = settle(s);
 	if (ret)
 		return ret;
+	if (g->owner == (int)s->id)
+		plan_rest(f->plan, s->seg); /* no request of its runs now */
 	if (!f->ranged && !f->size_known && code == CURLE_OK && s->check == RANGE_OK)
 		g->end = g->pos; /* a stream of unknown length ended cleanly */
 	if (s->cut && (!f->ranged || g->end > s->last))

@@ -94,5 +94,5 @@ long wplan_take(struct wplan *w, struct plan *p, int owner, uint64_t released, u
 		return -1;
 	}
 	*retry = need;
-	return plan_split(p, frontier_seg(p), owner);
+	return plan_cut(p, frontier_seg(p), owner);
 }

@@ -46,7 +46,7 @@ int wplan_init(struct wplan *w, struct plan *p, uint64_t size, uint64_t window, 
  * A range for connection owner, released being the first byte not yet
  * written out: the next piece when it ends within released + W; else, when
  * the writer has caught up to within a piece of the frontier, the back half
- * of the range the frontier is in (plan_split: p->splits counts it).
+ * of the range the frontier is in (plan_cut: p->splits counts it).
  * Returns the segment's index, or -1 with *retry set to the value released
  * must reach before asking again can give more (UINT64_MAX: only a range
  * ending can).

@@ -23,10 +23,11 @@ for n in 1 4 8; do
 done
 
 # Work stealing: the first request (the probe) asks for the first MiB, and
-# its connection goes on with the rest of its share, the first 4 MiB: that
-# request, starting at 1 MiB, is served at 256 KiB/s, while the other
-# connection (the back 4 MiB) is fast: it takes over the slow one's back
-# half (again and again, down to 2 x 1 MiB), reusing its connection.
+# its connection goes on with the rest of its share, the first 4 MiB, a
+# piece at a time: its requests from 1 MiB on are served at 256 KiB/s,
+# while the other connection (the back 4 MiB) is fast: it takes over the
+# back half of what the slow one has not asked for yet (again and again,
+# down to 1 MiB), reusing its connection.
 log_reset
 run_haul -q -n 2 -k 1M -o "$T/out/reuse" "$ORIGIN/f.bin?slowfirst=262144&slowat=1048576"
 is "$rc" 0 "one slow range: exit 0"
@@ -84,6 +85,17 @@ is "$rc" 0 "-n auto --max-connections 6: exit 0"
 w=$(logstat max_concurrent_whole) a=$(logstat max_concurrent)
 test "$w" -le 6 && test "$a" -ge 6
 ok $? "... 6 requests at once, never more than 6 whole answers ($w; $a with those a steal cut)"
+
+# No wasted egress: on a clean link the connections that finish first take
+# over only bytes nobody has asked for yet (each request asks for a piece of
+# its range), so no request is cut with its bytes already sent, and the
+# origin sends every byte once. Three runs, 8 connections, no rate limit.
+for i in 1 2 3; do
+	run_haul -q -n 8 -o "$T/out/clean$i" "$ORIGIN/g.bin?clean=$i"
+	is "$rc" 0 "a clean link, -n 8, run $i: exit 0"
+	same "$T/out/clean$i" "$T/root/g.bin" "... byte-identical"
+	is "$(served_for "clean=$i")" 33554432 "... every byte was sent once"
+done
 
 # A transfer paused for a checkpoint (every 64 KiB here) makes no socket
 # activity: the loop must checkpoint and resume it at once, not when its

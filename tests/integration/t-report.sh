@@ -47,9 +47,10 @@ ok $? "--progress=none: the summary, no progress lines"
 
 # --- JSON: every kind ------------------------------------------------------------
 # A URL valid for 2 s renewed by --refresh-cmd, every answer broken off after
-# 3 MB (retries), checkpoints every 200 ms, a sha256 to check, a .part
-# without a journal (a warning), and -v (log events).
-q="rate=2097152&dropafter=3000000"
+# 700 kB (retries: no request asks for less than 1 MiB), checkpoints every
+# 200 ms, a sha256 to check, a .part without a journal (a warning), and -v
+# (log events).
+q="rate=2097152&dropafter=700000"
 url=$($sign --path /f.bin --ttl 2 --query "$q")
 : >"$T/out/json.part"
 run_haul --progress=json -v -n 4 --checkpoint-interval 200ms -c "sha256:$sha" \

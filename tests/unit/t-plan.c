@@ -223,8 +223,9 @@ static void aligned_steal(void)
 	plan_release(&p);
 }
 
-/* With a lead, the owner keeps half of it more; no steal that cannot pay. */
-static void lead_steal(void)
+/* plan_cut, with a lead: the owner keeps half of it more; no cut that
+ * cannot pay. */
+static void lead_cut(void)
 {
 	struct plan p;
 	long a, b, c;
@@ -234,21 +235,87 @@ static void lead_steal(void)
 	b = plan_take(&p, 1);
 	p.segs[a].pos = p.segs[a].end;
 	p.segs[b].pos += 1 << 20; /* 3 MiB left */
+	p.segs[b].fence = p.segs[b].end; /* asked for all of it */
+	ok(plan_take(&p, 0) == -1, "plan_take cuts no request: all of it was asked for");
 	plan_set_lead(&p, 1 << 20);
-	c = plan_take(&p, 0);
-	ok(c >= 0, "a steal with a lead below what is left");
+	c = plan_cut(&p, b, 0);
+	ok(c >= 0, "plan_cut with a lead below what is left");
 	is_u64(p.segs[b].end - p.segs[b].pos, 2 << 20,
 	       "... the owner keeps (left + lead) / 2 = 2 MiB");
 	is_u64(p.segs[c].end - p.segs[c].start, 1 << 20, "... the thief takes (left - lead) / 2 = 1 MiB");
+	is_u64(p.segs[b].fence, p.segs[b].end, "... the owner's fence moves back to the cut");
 	ok(tiles(&p), "... the segments still tile the object");
 
 	/* 2 MiB and 1 MiB left; a 2 MiB lead makes the 2 MiB not worth halving. */
 	plan_set_lead(&p, 2 << 20);
-	ok(plan_take(&p, 2) == -1, "no steal when the lead covers what is left");
+	ok(plan_cut(&p, b, 2) == -1, "no cut when the lead covers what is left");
 	/* A lead of 0 halves again (2 MiB -> 1 + 1). */
 	plan_set_lead(&p, 0);
-	c = plan_take(&p, 2);
+	c = plan_cut(&p, b, 2);
 	ok(c >= 0 && p.segs[c].end - p.segs[c].start == 1 << 20, "without a lead: the back half");
+	plan_release(&p);
+}
+
+/* The fence: a steal takes only bytes nobody has asked for. */
+static void fence_steal(void)
+{
+	const uint64_t M = 1 << 20;
+	struct plan p;
+	long a, b, c;
+
+	plan_whole(&p, 32 * M, 2, M, M);
+	a = plan_take(&p, 0);
+	b = plan_take(&p, 1);
+	is_u64(plan_ask(&p, a, M), 8 * M, "plan_ask: half of a 16 MiB segment");
+	is_u64(p.segs[a].fence, 8 * M, "... which becomes its fence");
+	is_u64(plan_ask(&p, b, 0), 32 * M, "piece 0: all the rest");
+	p.segs[b].pos = p.segs[b].end;
+	p.segs[a].pos = 3 * M;
+	c = plan_take(&p, 1);
+	ok(c >= 0 && p.segs[c].start == 12 * M && p.segs[c].end == 16 * M,
+	   "a steal takes the back half of [fence, end): 12-16 MiB");
+	ok(p.segs[a].end == 12 * M && p.segs[a].fence == 8 * M,
+	   "... the owner's request (to 8 MiB) runs on untouched");
+	ok(tiles(&p), "... the segments still tile the object");
+	/* Owner a: 3..8 asked, 8..12 not; 12..16 is c's, asked for whole. */
+	p.segs[c].fence = p.segs[c].end;
+	c = plan_take(&p, 2);
+	ok(c >= 0 && p.segs[c].start == 10 * M && p.segs[c].end == 12 * M,
+	   "the next steal halves 8-12 MiB, not a running request");
+	p.segs[c].fence = p.segs[c].end;
+	c = plan_take(&p, 3);
+	ok(c >= 0 && p.segs[c].start == 9 * M && p.segs[c].end == 10 * M,
+	   "and the next the back half of 8-10 MiB");
+	ok(plan_take(&p, 4) == -1, "then nothing is left unasked that min_split allows");
+	plan_rest(&p, a);
+	is_u64(p.segs[a].fence, 3 * M, "plan_rest: no request runs, fence = pos");
+	c = plan_take(&p, 4);
+	ok(c >= 0 && p.segs[c].start == 6 * M && p.segs[c].end == 9 * M,
+	   "... and then the back half of 3-9 MiB is free");
+	plan_release(&p);
+}
+
+/* plan_ask: halves, never below the piece, never leaving a crumb. */
+static void ask_pieces(void)
+{
+	const uint64_t M = 1 << 20;
+	struct plan p;
+	long a;
+
+	plan_whole(&p, 10 * M + 5, 1, M, M);
+	a = plan_take(&p, 0);
+	is_u64(plan_ask(&p, a, M), 6 * M, "half of 10 MiB + 5, rounded up to a block");
+	p.segs[a].pos = 6 * M;
+	is_u64(plan_ask(&p, a, M), 9 * M, "then half of the rest, rounded up (8 MiB + 2)");
+	p.segs[a].pos = 8 * M;
+	is_u64(plan_ask(&p, a, 2 * M), 10 * M + 5,
+	       "all of it when less than a piece would remain");
+	p.segs[a].pos = 8 * M;
+	is_u64(plan_ask(&p, a, 3 * M), 10 * M + 5, "all of it when it is less than a piece");
+	p.segs[a].pos = 4 * M;
+	is_u64(plan_ask(&p, a, M), 8 * M, "a piece ends on a block, past the middle (7 MiB + 2)");
+	plan_drop(&p, a);
+	is_u64(p.segs[a].fence, p.segs[a].pos, "plan_drop: nobody asks, fence = pos");
 	plan_release(&p);
 }
 
@@ -367,7 +434,9 @@ int main(void)
 	split_chosen();
 	held();
 	put_reuses();
-	lead_steal();
+	lead_cut();
+	fence_steal();
+	ask_pieces();
 	holes();
 	aligned_steal();
 	initial_split();
