@@ -199,6 +199,7 @@ int ctl_setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_erro
 	if (ret)
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	fetch_fields(c, ranged, nslots);
+	c->f.wait_hint_ms = c->remote.wait_ms;
 	c->fetching = 1;
 	fetch_set_url(&c->f, &c->url);
 	ret = 0;

@@ -394,7 +394,7 @@ int fetch_begin(struct fetch *f)
 	f->overloads = 0;
 	f->overload_ms = f->raised_ms = 0;
 	f->failing_since = 0;
-	f->wait_ms = -1;
+	f->wait_ms = f->wait_hint_ms > 0 ? f->wait_hint_ms : -1;
 	f->rng = (uint64_t)clock_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)f;
 	rate_cap_init(&f->rc, f->retry_rate > 0 ? f->retry_rate : 10, clock_ms());
 	if (!f->max_tries)

@@ -104,6 +104,7 @@ struct fetch {
 	struct identity id;          /* the object; strings borrowed */
 	int ranged;                  /* range requests; else one plain GET */
 	int size_known;              /* id.size is the object's size */
+	double wait_hint_ms;         /* a probe's wait for its answer; 0: none */
 	/* Probing: nothing is known of the object yet. One request goes out
 	 * for [first, first + FETCH_FIRST_RANGE) and, once its answer's
 	 * headers are in (its body held back), on_first says what they mean

@@ -159,8 +159,13 @@ int remote_from_answer(const struct net *n, CURL *e, const char *url, long statu
 	struct content_range cr;
 	curl_off_t len = -1;
 	const char *ar;
+	curl_off_t sent_us = 0, first_us = 0;
 
 	curl_easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+	if (curl_easy_getinfo(e, CURLINFO_PRETRANSFER_TIME_T, &sent_us) == CURLE_OK &&
+	    curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &first_us) == CURLE_OK &&
+	    first_us > sent_us)
+		r->wait_ms = (double)(first_us - sent_us) / 1000.0;
 	r->method = head ? "HEAD" : "GET";
 	if (head) {
 		r->size = (uint64_t)len;

@@ -38,6 +38,8 @@ struct remote {
 	char *last_modified;  /* owned, NULL or malloced */
 	const char *method;   /* static: "HEAD" or "GET" (what told us) */
 	struct claims claims; /* the backend, and the digests the headers announce */
+	double wait_ms;       /* how long the answer took once the request was
+			       * sent (no connecting); 0: not measured */
 };
 
 void remote_init(struct remote *r);

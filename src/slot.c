@@ -30,6 +30,12 @@
 /* No request shorter than this many leads (see lead_bytes): its wait for
  * the first byte costs the connection at most about 1/16 of its time. */
 #define PIECE_LEADS 16
+/* Before any speed is measured, a connection is taken to be this fast:
+ * about what an object store gives one. Only the first requests are
+ * sized with it; where every answer waits long (100 ms: 16 x 100 ms x
+ * this is 160 MiB) they ask for all of their range, as an extra request
+ * would cost more than the tail it could shorten. */
+#define FIRST_RATE (100.0 * 1024 * 1024)
 
 static uint64_t lead_bytes(const struct fetch *f);
 
@@ -207,6 +213,8 @@ int slot_start(struct slot *s, long idx)
 		 * takes over the back of it instead of cutting this request. */
 		uint64_t lead = lead_bytes(f), floor = f->plan->min_split;
 
+		if (!lead && f->wait_ms > 0)
+			lead = (uint64_t)(f->wait_ms / 1000.0 * FIRST_RATE);
 		if (lead <= UINT64_MAX / PIECE_LEADS && lead * PIECE_LEADS > floor)
 			floor = lead * PIECE_LEADS;
 		s->last = plan_ask(f->plan, idx, floor) - 1;
@@ -287,8 +295,11 @@ static struct slot *slowest(struct slot *s)
 
 /*
  * The bytes a busy connection writes while a new request waits for its
- * answer: the shortest wait times the mean speed of the busy connections.
+ * answer: the shortest wait times the mean speed of the busy connections
+ * that have received for LEAD_MIN_MS at least (before that a speed is a
+ * burst, or a pause); 0 when there are none.
  */
+#define LEAD_MIN_MS 100
 static uint64_t lead_bytes(const struct fetch *f)
 {
 	uint64_t now = clock_ms(), ms;
@@ -300,7 +311,8 @@ static uint64_t lead_bytes(const struct fetch *f)
 	for (unsigned i = 0; i < f->nslots; i++) {
 		const struct slot *o = &f->slots[i];
 
-		if (o->state != SLOT_BUSY || !o->first_ms || now <= o->first_ms || !o->wrote)
+		if (o->state != SLOT_BUSY || !o->first_ms || now < o->first_ms + LEAD_MIN_MS ||
+		    !o->wrote)
 			continue;
 		ms = now - o->first_ms;
 		sum += (double)o->wrote * 1000.0 / (double)ms;
