@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,9 +70,13 @@ static int send_call(struct api_req *r)
 	curl_easy_setopt(r->e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(r->e, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(r->e, CURLOPT_ERRORBUFFER, r->errbuf);
-	curl_easy_setopt(r->e, CURLOPT_TIMEOUT, 60L);
+	/* An API may build the artifact before it answers: no stall timeout
+	 * (that is for transfers), one limit for the whole call instead. */
+	curl_easy_setopt(r->e, CURLOPT_LOW_SPEED_TIME, 0L);
+	curl_easy_setopt(r->e, CURLOPT_TIMEOUT_MS, (long)r->timeout_ms);
 	if (xfer_add(r->net->multi, r->e, &r->x))
 		return haul_error_set(&r->err, HAUL_EFAIL, "cannot start a transfer");
+	r->sent_ms = clock_ms();
 	return 0;
 }
 
@@ -84,17 +90,24 @@ static void end(struct api_req *r, int ret)
 		r->on_done(r);
 }
 
+/* The answer's body as JSON, or NULL. */
+static json_t *parsed(const struct api_req *r)
+{
+	json_error_t jerr;
+
+	return r->len ? json_loadb(r->buf, r->len, 0, &jerr) : NULL;
+}
+
 /* The call ended: its answer, or a retry later, or the failure. */
 static void call_done(struct xfer *x, int code)
 {
 	struct api_req *r = (struct api_req *)x;
+	char why[400];
 
 	r->code = code;
 	curl_easy_getinfo(r->e, CURLINFO_RESPONSE_CODE, &r->status);
 	if (code == CURLE_OK && r->status != 429 && r->status < 500) {
-		json_error_t jerr;
-
-		r->json = r->len ? json_loadb(r->buf, r->len, 0, &jerr) : NULL;
+		r->json = parsed(r);
 		if (!r->json && r->status >= 200 && r->status < 300) {
 			end(r, haul_error_set(&r->err, HAUL_ENET, "%s answered HTTP %ld with no JSON",
 					      r->call.service, r->status));
@@ -108,16 +121,35 @@ static void call_done(struct xfer *x, int code)
 				      r->call.service, API_BODY_MAX));
 		return;
 	}
-	if (code == CURLE_OK)
+	if (code == CURLE_OPERATION_TIMEDOUT && clock_ms() - r->sent_ms + 50 >= r->timeout_ms) {
+		/* Its own limit, not a network hiccup: asking again would only
+		 * wait as long again. */
+		end(r, haul_error_set(&r->err, HAUL_ENET, "%s did not answer within %" PRIu64
+				      " s (--api-timeout)", r->call.service, r->timeout_ms / 1000));
+		return;
+	}
+	if (code == CURLE_OK) {
+		json_t *j = parsed(r);
+
+		api_error_text(j, why, sizeof(why));
+		if (api_quota(j, r->status)) {
+			/* Waiting does not bring quota back: stop at once. */
+			json_decref(j);
+			end(r, haul_error_set(&r->err, HAUL_EHTTP, "%s refused: out of quota (HTTP "
+					      "%ld: %s)", r->call.service, r->status, why));
+			return;
+		}
+		json_decref(j);
 		r->pause = retry_after(r->e, r->pause);
+	}
 	if (++r->tries >= API_TRIES) {
 		if (code != CURLE_OK)
 			end(r, haul_error_set(&r->err, HAUL_ENET, "%s: %s", r->call.service,
 					      *r->errbuf ? r->errbuf
 							 : curl_easy_strerror((CURLcode)code)));
 		else
-			end(r, haul_error_set(&r->err, HAUL_ENET, "%s kept answering HTTP %ld",
-					      r->call.service, r->status));
+			end(r, haul_error_set(&r->err, HAUL_ENET, "%s kept answering HTTP %ld (%s)",
+					      r->call.service, r->status, why));
 		return;
 	}
 	drop(r);
@@ -137,6 +169,7 @@ int api_start(struct api_req *r, struct net *n, const struct api_call *call,
 	r->on_done = on_done;
 	r->ctx = ctx;
 	r->pause = 1000;
+	r->timeout_ms = n->o && n->o->api_timeout_ms ? n->o->api_timeout_ms : 300000;
 	haul_error_init(&r->err);
 	ret = send_call(r);
 	if (ret) {
@@ -218,12 +251,28 @@ const char *api_str(json_t *obj, const char *key)
 	return json_string_value(json_object_get(obj, key));
 }
 
+int api_quota(json_t *json, long status)
+{
+	const char *code = api_str(json_object_get(json, "error"), "code");
+	char text[256];
+
+	if (code && strcmp(code, "insufficient_quota_error") == 0)
+		return 1;
+	/* Sutro documents no quota error; a 403 or 429 whose words are
+	 * about quota is one (an assumption, see haul(1)). */
+	return (status == 403 || status == 429) &&
+	       strstr(api_error_text(json, text, sizeof(text)), "uota") != NULL;
+}
+
 int api_refused(const char *api, const char *keyvar, const char *job, long status, json_t *json,
 		struct haul_error *err)
 {
-	char text[256];
+	char text[400];
 	const char *why = api_error_text(json, text, sizeof(text));
 
+	if (api_quota(json, status))
+		return haul_error_set(err, HAUL_EHTTP, "%s refused: out of quota (HTTP %ld: %s)",
+				      api, status, why);
 	if (status == 401 || status == 403)
 		return haul_error_set(err, HAUL_EHTTP, "%s refused the key in %s (HTTP %ld: %s)",
 				      api, keyvar, status, why);
@@ -234,19 +283,36 @@ int api_refused(const char *api, const char *keyvar, const char *job, long statu
 			      status, why);
 }
 
+/* Append s to buf[*at..len), control characters blanked, at most max. */
+static void put(char *buf, size_t len, size_t *at, const char *s, size_t max)
+{
+	for (size_t i = 0; s[i] && *at + 1 < len && i < max; i++)
+		buf[(*at)++] = (unsigned char)s[i] < 0x20 ? ' ' : s[i];
+	buf[*at] = '\0';
+}
+
 const char *api_error_text(json_t *json, char *buf, size_t len)
 {
-	const char *t = api_str(json, "detail");
-	size_t i;
+	json_t *e = json_object_get(json, "error");
+	const char *t = api_str(json, "detail"), *code = api_str(e, "code");
+	const char *id = api_str(e, "request_id");
+	size_t at = 0;
 
 	if (!t)
-		t = api_str(json_object_get(json, "error"), "message");
+		t = api_str(e, "message");
 	if (!t)
 		t = api_str(json, "message");
-	if (!t || !len)
+	if (!len)
 		return "(no details)";
-	for (i = 0; t[i] && i + 1 < len && i < 200; i++)
-		buf[i] = (unsigned char)t[i] < 0x20 ? ' ' : t[i];
-	buf[i] = '\0';
+	buf[0] = '\0';
+	put(buf, len, &at, t ? t : "(no details)", 200);
+	if (code && *code) {
+		put(buf, len, &at, "; code ", 10);
+		put(buf, len, &at, code, 60);
+	}
+	if (id && *id) {
+		put(buf, len, &at, "; request_id ", 20);
+		put(buf, len, &at, id, 80);
+	}
 	return buf;
 }

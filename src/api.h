@@ -30,7 +30,8 @@ struct api_call {
 
 /*
  * Make the call, retrying 429 and 5xx answers (honouring Retry-After up to
- * 30 s) and network errors. Returns 0 with *json (the parsed answer, owned
+ * 30 s) and network errors, but not a quota refusal (HAUL_EHTTP at once),
+ * nor a call that took all of --api-timeout (HAUL_ENET). Returns 0 with *json (the parsed answer, owned
  * by the caller) and *status; a 4xx answer is returned too, for the caller
  * to explain. HAUL_ENET when the service could not be reached or kept
  * failing, or answered something that is not JSON.
@@ -59,6 +60,7 @@ struct api_req {
 	char errbuf[CURL_ERROR_SIZE];
 	int tries;
 	uint64_t pause, wake_ms;
+	uint64_t timeout_ms, sent_ms; /* --api-timeout; when this try went out */
 	int code;
 };
 
@@ -79,12 +81,15 @@ void api_release(struct api_req *r);
 const char *api_str(json_t *obj, const char *key);
 
 /*
- * The human part of an API error answer, for a message: "detail", or
- * "error.message", or "message" -- at most 200 characters, control
- * characters replaced. Returns a static "(no details)" when there is none.
- * Writes into buf.
+ * The human part of an API error answer, for a message: "detail" (Sutro),
+ * or "error.message" with its "code" and "request_id" (Sarvam), or
+ * "message" -- control characters replaced. "(no details)" when there is
+ * none. Writes into buf; returns buf.
  */
 const char *api_error_text(json_t *json, char *buf, size_t len);
+
+/* 1 when an error answer says the account is out of quota: final. */
+int api_quota(json_t *json, long status);
 
 /*
  * The error for a non-2xx answer of api ("the Sutro API") about job: a key

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,8 @@ struct cli_option {
 static const struct cli_option options[] = {
 	{ "api-base", 0, ARG_STRING, "URL", OFF(api_base), 0, 0, 0,
 	  "sutro, sarvam: the API's base URL (tests, proxies)", CLI_NODEF },
+	{ "api-timeout", 0, ARG_MSEC, "TIME", OFF(api_timeout_ms), 300000, 1000, 86400 * 1000,
+	  "give up a result API call after TIME (default 5m)" },
 	{ "aws-sigv4", 0, ARG_SIGV4, "PROVIDER", OFF(aws_sigv4), 0, 0, 0,
 	  "sign requests with AWS SigV4, e.g. aws:amz:us-east-1:s3", CLI_NODEF },
 	{ "cacert", 0, ARG_FILE, "FILE", OFF(cacert), 0, 0, 0,
@@ -161,6 +164,8 @@ static const struct cli_option options[] = {
 	  "re-request a range that sent nothing for TIME (default 30s)" },
 	{ "sync-interval", 0, ARG_MSEC, "TIME", OFF(sync_ms), 1000, 10, 3600 * 1000,
 	  "sync data and journal every TIME at least (default 1s)" },
+	{ "url-ttl", 0, ARG_MSEC, "TIME", OFF(url_ttl_ms), 0, 1000, 604800 * 1000,
+	  "sutro: ask for URLs valid for TIME, 1s to 7d (default: the API's, 1h)", CLI_NODEF },
 	{ "user", 'u', ARG_USER, "USER:PASSWORD", OFF(user), 0, 0, 0,
 	  "log in with HTTP Basic auth, or the --aws-sigv4 key", CLI_NODEF },
 	{ "user-agent", 'A', ARG_TEXT, "STRING", OFF(user_agent), 0, 0, 0,
@@ -168,6 +173,8 @@ static const struct cli_option options[] = {
 	{ "verbose", 'v', ARG_COUNT, NULL, OFF(verbose), 0, 0, 0,
 	  "say more: requests and ranges (twice for debug)" },
 	{ "version", 'V', ARG_VERSION, NULL, 0, 0, 0, 0, "show versions and exit", CLI_NODEF },
+	{ "wait", 0, ARG_FLAG, NULL, OFF(wait), 0, 0, 0,
+	  "sarvam: wait until a job that is still running ends", CLI_NODEF },
 	{ "window", 0, ARG_SIZE, "SIZE", OFF(window), 64 * MiB, 1 * MiB, 1 * GiB,
 	  "with -o -: bytes held to put ranges in order (default 64M)" },
 };
@@ -563,9 +570,13 @@ static int check_operands(struct opts *o, struct haul_error *err)
 			return haul_error_set(err, HAUL_EUSAGE, "usage: haul sutro [OPTIONS] JOB_ID");
 	} else if (strcmp(o->args[0], "sarvam") == 0) {
 		o->mode = MODE_SARVAM;
-		if (o->nargs < 3)
+		if (o->nargs < 2)
 			return haul_error_set(err, HAUL_EUSAGE,
-					      "usage: haul sarvam [OPTIONS] JOB_ID FILE...");
+					      "usage: haul sarvam [OPTIONS] JOB_ID [FILE...]");
+		if (o->output && o->nargs == 2)
+			return haul_error_set(err, HAUL_EUSAGE, "-o names one file; without FILE "
+					      "names 'haul sarvam' fetches every output of the job: "
+					      "use --dir");
 		if (o->output && strcmp(o->output, "-") == 0 && o->nargs > 3)
 			return haul_error_set(err, HAUL_EUSAGE, "-o - streams one download to "
 					      "standard output, not %d", o->nargs - 2);
@@ -587,6 +598,13 @@ static int check_operands(struct opts *o, struct haul_error *err)
 	if (o->mode != MODE_SUTRO && (o->include_inputs || o->include_logprobs))
 		return haul_error_set(err, HAUL_EUSAGE, "--include-inputs and "
 				      "--include-cumulative-logprobs belong to 'haul sutro'");
+	if (o->mode != MODE_SUTRO && o->url_ttl_ms)
+		return haul_error_set(err, HAUL_EUSAGE, "--url-ttl belongs to 'haul sutro'");
+	if (o->url_ttl_ms % 1000)
+		return haul_error_set(err, HAUL_EUSAGE, "--url-ttl: the Sutro API takes whole "
+				      "seconds, not %" PRIu64 " ms", o->url_ttl_ms);
+	if (o->mode != MODE_SARVAM && o->wait)
+		return haul_error_set(err, HAUL_EUSAGE, "--wait belongs to 'haul sarvam'");
 	if (o->mode != MODE_URL && (o->head_url || o->refresh_cmd))
 		return haul_error_set(err, HAUL_EUSAGE, "--head-url and --refresh-cmd are for "
 				      "URLs; 'haul %s' gets and renews its URLs itself",

@@ -20,6 +20,8 @@
 
 void ctl_end(struct ctl *c, int ret)
 {
+	if (c->d->rf && c->d->rf->done)
+		c->d->rf->done(c->d->rf->ctx);
 	c->state = CS_DONE;
 	c->result = ret;
 	if (ret < 0 && !c->err.msg)

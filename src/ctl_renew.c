@@ -124,6 +124,7 @@ static void command_ended(struct ctl *c)
 	size_t len;
 	int ret;
 
+	c->item.waiting = NULL;
 	ret = child_result(&rn->ch, "the refresh command", &out, &len, cmd->timeout_ms, &rn->err);
 	if (!ret)
 		ret = refresh_parse_output(out, len, &rn->get, &rn->head, &rn->err);
@@ -140,6 +141,7 @@ static void api_answered(struct api_req *r)
 	int ret = r->ret;
 
 	rn->calling = 0;
+	c->item.waiting = NULL;
 	if (ret)
 		haul_error_set(&rn->err, ret, "%s", r->err.msg ? r->err.msg : haul_code_name(ret));
 	else
@@ -159,9 +161,19 @@ static void try_once(struct ctl *c)
 	if (rf->cmd) {
 		ret = child_start(&rn->ch, rf->cmd->cmd, rf->cmd->output, REFRESH_OUTPUT_MAX,
 				  rf->cmd->timeout_ms, &rn->err);
-		if (ret)
+		if (ret) {
 			got(c, ret);
+			return;
+		}
+		/* The progress output says what the download waits for. */
+		c->item.waiting = rf->what;
+		c->item.waiting_since = clock_ms();
 		return; /* ctl_renew_tick reads it */
+	}
+	if (rf->cached && rf->cached(rf->ctx, &rn->get)) {
+		/* Another download's call brought this one's URL too. */
+		got(c, 0);
+		return;
 	}
 	if (rf->call) {
 		/* A result API: its call is one more transfer of the loop. */
@@ -170,9 +182,12 @@ static void try_once(struct ctl *c)
 		ret = rf->call(rf->ctx, &call, &rn->err);
 		if (!ret) {
 			rn->calling = 1;
+			c->item.waiting = rf->what;
+			c->item.waiting_since = clock_ms();
 			ret = api_start(&rn->api, c->net, &call, api_answered, c);
 			if (ret) {
 				rn->calling = 0;
+				c->item.waiting = NULL;
 				haul_error_set(&rn->err, ret, "%s", rn->api.err.msg ? rn->api.err.msg
 										: "?");
 				api_release(&rn->api);
@@ -246,6 +261,7 @@ void ctl_renew_release(struct ctl *c)
 	if (rn->calling)
 		api_release(&rn->api);
 	rn->probing = rn->calling = 0;
+	c->item.waiting = NULL;
 	remote_release(&rn->r);
 	free(rn->get);
 	free(rn->head);

@@ -287,7 +287,7 @@ static int tick_slots(struct fetch *f, unsigned used, unsigned cap)
  * After a tick's work: how long the loop may sleep for f, or the end of the
  * download when nothing is active (active: the first answer is awaited).
  */
-static long tick_wait(struct fetch *f, uint64_t ms, int64_t now, int active)
+static long tick_wait(struct fetch *f, uint64_t ms, int active)
 {
 	long wait = 1000;
 
@@ -311,8 +311,6 @@ static long tick_wait(struct fetch *f, uint64_t ms, int64_t now, int active)
 	}
 	if (f->checkpoint && (long)f->cp_ms < wait)
 		wait = (long)f->cp_ms;
-	if (f->refresh && f->refresh_at && (f->refresh_at - now) * 1000 < wait)
-		wait = f->refresh_at > now ? (long)(f->refresh_at - now) * 1000 : 0;
 	return wait;
 }
 
@@ -329,8 +327,7 @@ long fetch_tick(struct fetch *f)
 
 	if (f->first_pending && !f->first_waiting)
 		ret = first_answer(f);
-	if (!ret && f->refresh && !f->renewing &&
-	    (f->need_refresh || (f->refresh_at && now >= f->refresh_at)))
+	if (!ret && f->refresh && !f->renewing && f->need_refresh)
 		ret = renew(f);
 	if (!ret)
 		ret = f->sink->pump(f);
@@ -358,7 +355,7 @@ long fetch_tick(struct fetch *f)
 		return 0;
 	}
 	watch_deadline(f, now);
-	return tick_wait(f, ms, now, active);
+	return tick_wait(f, ms, active);
 }
 
 int fetch_begin(struct fetch *f)

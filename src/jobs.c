@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "batch.h"
 #include "ctl.h"
@@ -34,7 +35,8 @@ int jobs_sutro(const struct opts *o, const struct msg *m, volatile sig_atomic_t 
 	       struct haul_error *err)
 {
 	struct sutro s = { .job = o->args[1], .inputs = o->include_inputs,
-			   .logprobs = o->include_logprobs, .stop = stop, .size = -1 };
+			   .logprobs = o->include_logprobs, .ttl_s = o->url_ttl_ms / 1000,
+			   .stop = stop, .size = -1 };
 	struct refresher rf = { sutro_refresh, &s, "the Sutro API", NULL, sutro_call, sutro_answer };
 	struct download d = { .expect_size = -1, .rf = &rf };
 	struct net net = { 0 };
@@ -66,21 +68,77 @@ int jobs_sutro(const struct opts *o, const struct msg *m, volatile sig_atomic_t 
 	return ret;
 }
 
+/* Longest pause between two looks at a running job's status. */
+#define SARVAM_WAIT_MAX_MS 30000
+
+/* Sleep ms, or less when *stop is raised. 1 when it was. */
+static int nap(uint64_t ms, volatile sig_atomic_t *stop)
+{
+	for (uint64_t slept = 0; slept < ms; slept += 100) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		if (*stop)
+			return 1;
+		nanosleep(&ts, NULL);
+	}
+	return *stop != 0;
+}
+
+/*
+ * The outputs of the job, from its status: once it has ended (with --wait,
+ * looking again with growing pauses, 1 s to 30 s apart -- far more than
+ * the 5 ms the API asks for -- until it has). HAUL_EHTTP for a job that
+ * has not ended (no --wait), has failed, or has no outputs.
+ */
+static int sarvam_outputs(const struct opts *o, const struct msg *m, struct sarvam *s,
+			  struct sarvam_job *j, volatile sig_atomic_t *stop, struct haul_error *err)
+{
+	uint64_t pause = 1000;
+	int ret;
+
+	for (;;) {
+		ret = sarvam_status(s, j, err);
+		if (ret || !sarvam_running(j->state))
+			break;
+		if (!o->wait)
+			return haul_error_set(err, HAUL_EHTTP, "Sarvam job %s is %.40s, not "
+					      "completed (--wait waits for it)", s->job, j->state);
+		msg_info(m, "Sarvam job %s is %.40s; looking again in %llu s", s->job, j->state,
+			 (unsigned long long)pause / 1000);
+		sarvam_job_release(j);
+		if (nap(pause, stop))
+			return haul_error_set(err, HAUL_EINTR, "interrupted");
+		pause = pause * 2 > SARVAM_WAIT_MAX_MS ? SARVAM_WAIT_MAX_MS : pause * 2;
+	}
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < j->nfailed; i++)
+		msg_err(m, "Sarvam job %s: input %s", s->job, j->failed[i]);
+	if (strcmp(j->state, "Completed") != 0 && strcmp(j->state, "PartiallyCompleted") != 0)
+		return haul_error_set(err, HAUL_EHTTP, "Sarvam job %s is %.40s%s%.300s", s->job,
+				      j->state, j->error ? ": " : "", j->error ? j->error : "");
+	if (!j->noutputs)
+		return haul_error_set(err, HAUL_EHTTP, "Sarvam job %s (%.40s) lists no outputs",
+				      s->job, j->state);
+	msg_info(m, "Sarvam job %s: %s, %zu output%s", s->job, j->state, j->noutputs,
+		 j->noutputs == 1 ? "" : "s");
+	return 0;
+}
+
 int jobs_sarvam(const struct opts *o, const struct msg *m, volatile sig_atomic_t *stop,
 		struct haul_error *err)
 {
 	struct sarvam s = { .job = o->args[1], .stop = stop };
+	struct sarvam_job job = { 0 };
 	const char *const *files = (const char *const *)o->args + 2;
 	size_t n = (size_t)o->nargs - 2, k = 0, missing = 0;
-	char **urls = calloc(n, sizeof(*urls));
-	struct download *ds = calloc(n, sizeof(*ds));
-	struct refresher *rfs = calloc(n, sizeof(*rfs));
-	struct sarvam_file *sfs = calloc(n, sizeof(*sfs));
+	char **urls = NULL;
+	struct download *ds = NULL;
+	struct refresher *rfs = NULL;
+	struct sarvam_file *sfs = NULL;
 	struct net net = { 0 };
 	int ret = 0;
 
-	if (!urls || !ds || !rfs || !sfs)
-		ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
 	for (size_t i = 0; !ret && i < n; i++)
 		if (!url_safe_name(files[i]))
 			ret = haul_error_set(err, HAUL_EUSAGE, "'%s' is not a plain file name",
@@ -91,6 +149,20 @@ int jobs_sarvam(const struct opts *o, const struct msg *m, volatile sig_atomic_t
 	if (!ret)
 		ret = net_init(&net, o, err);
 	s.net = &net;
+	if (!ret && !n) {
+		/* No names: every output the job status lists, in its order. */
+		ret = sarvam_outputs(o, m, &s, &job, stop, err);
+		files = (const char *const *)job.outputs;
+		n = job.noutputs;
+	}
+	if (!ret) {
+		urls = calloc(n, sizeof(*urls));
+		ds = calloc(n, sizeof(*ds));
+		rfs = calloc(n, sizeof(*rfs));
+		sfs = calloc(n, sizeof(*sfs));
+		if (!urls || !ds || !rfs || !sfs)
+			ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
+	}
 	if (!ret)
 		ret = sarvam_urls(&s, files, n, urls, err);
 	for (size_t i = 0; !ret && i < n; i++) {
@@ -104,6 +176,8 @@ int jobs_sarvam(const struct opts *o, const struct msg *m, volatile sig_atomic_t
 		rfs[i].fetch = sarvam_refresh;
 		rfs[i].call = sarvam_call;
 		rfs[i].answer = sarvam_answer;
+		rfs[i].cached = sarvam_cached;
+		rfs[i].done = sarvam_done;
 		rfs[i].ctx = &sfs[i];
 		rfs[i].what = "the Sarvam API";
 		ds[k].url = urls[i];
@@ -112,11 +186,18 @@ int jobs_sarvam(const struct opts *o, const struct msg *m, volatile sig_atomic_t
 		ds[k].rf = &rfs[i];
 		k++;
 	}
+	s.files = sfs;
+	s.nfiles = n;
 	if (!ret && k)
 		ret = batch_run(o, m, stop, NULL, ds, k, err);
 	if (!ret && missing)
 		ret = haul_error_set(err, HAUL_EHTTP, "%zu of %zu files are not among the job's "
 				     "outputs", missing, n);
+	if (!ret && job.nfailed)
+		ret = haul_error_set(err, HAUL_EHTTP, "Sarvam job %s is %s: %zu input%s failed "
+				     "(named above); the %zu output%s listed %s been downloaded",
+				     s.job, job.state, job.nfailed, job.nfailed == 1 ? "" : "s",
+				     n, n == 1 ? "" : "s", n == 1 ? "has" : "have");
 	for (size_t i = 0; urls && i < n; i++)
 		free(urls[i]);
 	for (size_t i = 0; sfs && i < n; i++)
@@ -125,6 +206,7 @@ int jobs_sarvam(const struct opts *o, const struct msg *m, volatile sig_atomic_t
 	free(ds);
 	free(rfs);
 	free(sfs);
+	sarvam_job_release(&job);
 	net_release(&net);
 	return ret;
 }

@@ -22,6 +22,7 @@
 #include "msg.h"
 #include "recheck.h"
 #include "report.h"
+#include "store.h"
 
 /* The one global: raised by SIGINT/SIGTERM, polled by the transfer loop. */
 static volatile sig_atomic_t interrupted;
@@ -96,8 +97,10 @@ int main(int argc, char **argv)
 			m.sink_ctx = &rep;
 		}
 		signals_setup();
+		if (!ret && o.dir && o.mode != MODE_VERIFY)
+			ret = store_make_dir(o.dir, &err);
 		if (ret)
-			; /* the report could not be set up: say why below */
+			; /* the report could not be set up, or --dir: say why below */
 		else if (o.mode == MODE_SUTRO)
 			ret = jobs_sutro(&o, &m, &interrupted, &err);
 		else if (o.mode == MODE_SARVAM)

@@ -104,6 +104,8 @@ int num_parse_msec(const char *s, uint64_t *out_ms)
 		unit = 60 * 1000;
 	else if (strcmp(s, "h") == 0)
 		unit = 3600 * 1000;
+	else if (strcmp(s, "d") == 0)
+		unit = 86400 * 1000;
 	else
 		return NUM_EINVAL;
 	if (unit == 1 && ndig)

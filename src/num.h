@@ -31,7 +31,8 @@ int num_parse_size(const char *s, uint64_t *out);
 
 /*
  * A duration in seconds with an optional fraction of up to 9 digits and an
- * optional unit "ms" or "s": "2", "0.5", "250ms". Result in milliseconds.
+ * optional unit "ms", "s", "m" (or "min"), "h" or "d": "2", "0.5", "250ms",
+ * "7d". Result in milliseconds.
  */
 int num_parse_msec(const char *s, uint64_t *out_ms);
 

@@ -47,6 +47,9 @@ struct opts {
 	const char *api_base; /* borrowed, NULL: the result API's base URL */
 	int include_inputs;   /* sutro: include_inputs=true */
 	int include_logprobs; /* sutro: include_cumulative_logprobs=true */
+	uint64_t url_ttl_ms;  /* sutro: expires_in_seconds (0: the API's default) */
+	uint64_t api_timeout_ms; /* one result API call may take this long */
+	int wait;             /* sarvam: wait for a running job to end */
 	const char *head_url; /* borrowed, NULL: a URL signed for HEAD */
 	const char *output;   /* borrowed, NULL: name taken from the URL */
 	const char *input;    /* borrowed, NULL: -i, a file listing URLs */

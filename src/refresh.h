@@ -31,6 +31,12 @@ struct refresher {
 	int (*call)(void *ctx, struct api_call *call, struct haul_error *err);
 	int (*answer)(void *ctx, struct json_t *json, long status, char **get, char **head,
 		      struct haul_error *err);
+	/* NULL, or: a fresh URL an earlier call gave for this download
+	 * besides the one it was made for (*get malloced, 1), or 0 when there
+	 * is none and a call is needed. */
+	int (*cached)(void *ctx, char **get);
+	/* NULL, or: the download has ended; its URLs are needed no more. */
+	void (*done)(void *ctx);
 };
 
 /* Most a refresh command may print. */

@@ -154,9 +154,25 @@ struct totals {
 	uint64_t done, size, had;
 	double rate;
 	unsigned conns, retries, refreshes, n;
+	const char *waiting;  /* a renewal waited for over a second, NULL */
+	unsigned waited_s;
 	int size_known;
 	int rate_known;       /* some speed has been measured */
 };
+
+/* Count it->waiting in t when it has lasted a second (the longest wins). */
+static void waiting(struct totals *t, const struct report_item *it)
+{
+	uint64_t now = clock_ms(), s;
+
+	if (!it->waiting || now < it->waiting_since + 1000)
+		return;
+	s = (now - it->waiting_since) / 1000;
+	if (!t->waiting || s > t->waited_s) {
+		t->waiting = it->waiting;
+		t->waited_s = (unsigned)s;
+	}
+}
 
 static void add_up(const struct report *r, struct totals *t)
 {
@@ -173,6 +189,7 @@ static void add_up(const struct report *r, struct totals *t)
 		t->retries += it->retries;
 		t->refreshes += it->refreshes;
 		t->n++;
+		waiting(t, it);
 	}
 }
 
@@ -183,7 +200,7 @@ static void add_up(const struct report *r, struct totals *t)
  */
 static void stats_text(char *buf, size_t len, const struct totals *t, int prose)
 {
-	char done[16], size[16], rate[16], eta[16], extra[64] = "";
+	char done[16], size[16], rate[16], eta[16], extra[128] = "";
 	uint64_t left = t->size > t->done ? t->size - t->done : 0;
 	const char *sep = prose ? ", " : " ";
 
@@ -201,6 +218,9 @@ static void stats_text(char *buf, size_t len, const struct totals *t, int prose)
 	if (t->refreshes)
 		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "%s%u renewal%s", sep,
 			 t->refreshes, t->refreshes == 1 ? "" : "s");
+	if (t->waiting)
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+			 "%swaiting for %s %us", sep, t->waiting, t->waited_s);
 	if (t->size_known)
 		snprintf(buf, len, "%s%s%s%s%s/s%sETA %s%s%u conn%s%s", done, prose ? " of " : "/",
 			 size, sep, rate, sep, eta, sep, t->conns,
@@ -238,7 +258,7 @@ static void put_map(struct report *r, const char *map)
 static void draw(struct report *r)
 {
 	struct totals t;
-	char head[NAME_MAX_COLS + 24], stats[160], map[MAP_MAX + 1];
+	char head[NAME_MAX_COLS + 24], stats[256], map[MAP_MAX + 1];
 	size_t avail = columns(r) - 1, used, mapw = 0;
 	const struct report_item *one = r->items && !r->items->next ? r->items : NULL;
 	int n;
@@ -292,7 +312,7 @@ static void clear_bar(struct report *r)
 static void line_progress(struct report *r, const struct report_item *it)
 {
 	struct totals t;
-	char stats[160];
+	char stats[256];
 
 	memset(&t, 0, sizeof(t));
 	t.done = it->done;
@@ -304,6 +324,7 @@ static void line_progress(struct report *r, const struct report_item *it)
 	t.retries = it->retries;
 	t.refreshes = it->refreshes;
 	t.n = 1;
+	waiting(&t, it);
 	stats_text(stats, sizeof(stats), &t, 1);
 	if (t.size_known)
 		fprintf(r->out, "haul: %s: %u%%, %s\n", it->name, percent(&t), stats);
@@ -410,6 +431,8 @@ void report_tick(struct report *r, int force)
 			json_object_set_new(o, "connections", json_integer(it->conns));
 			json_object_set_new(o, "retries", json_integer(it->retries));
 			json_object_set_new(o, "refreshes", json_integer(it->refreshes));
+			if (it->waiting)
+				json_object_set_new(o, "waiting", json_string(it->waiting));
 			emit(r, o);
 		}
 	}

@@ -52,6 +52,9 @@ struct report_item {
 	unsigned retries;
 	unsigned refreshes;
 	const struct plan *plan; /* borrowed, NULL: no map */
+	const char *waiting;     /* borrowed, NULL: a renewal source being waited
+				  * for ("the Sutro API", "--refresh-cmd") */
+	uint64_t waiting_since;  /* clock_ms() when that began */
 
 	/* Kept by report.c. */
 	struct speed sp;

@@ -186,6 +186,24 @@ size_t slot_on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/*
+ * Will the URL serve every request this download still makes without a
+ * renewal? At the speed so far; before there is one, when it has ten
+ * minutes to go. Always, when it cannot be renewed (or does not expire).
+ */
+static int url_outlives(const struct fetch *f)
+{
+	int64_t now = (int64_t)time(NULL);
+	double secs = clock_sec() - f->t_start;
+
+	if (!f->refresh || !f->deadline)
+		return 1;
+	if (!f->stats.bytes || secs < 0.5)
+		return f->refresh_at - now >= 600;
+	return (double)now + (double)plan_remaining(f->plan) / ((double)f->stats.bytes / secs) <
+	       (double)f->refresh_at;
+}
+
 /* Send the request for segment idx from its current position. */
 int slot_start(struct slot *s, long idx)
 {
@@ -196,11 +214,20 @@ int slot_start(struct slot *s, long idx)
 	long bufsize;
 
 	s->seg = idx;
-	if (f->refresh && f->deadline && (int64_t)time(NULL) >= f->deadline) {
-		/* The URL is past its deadline: get a fresh one first. */
-		s->state = SLOT_EXPIRED;
-		f->need_refresh = 1;
-		return 0;
+	if (f->refresh && f->deadline) {
+		/* URLs are renewed when a request is about to start with one
+		 * close to its end, not on a timer: every renewal spends the
+		 * user's API quota, and requests already answered stream on
+		 * whatever their URL's fate. Close: it still serves this one,
+		 * the fresh one comes meanwhile. Past: this one waits for it. */
+		int64_t now = (int64_t)time(NULL);
+
+		if (now >= f->refresh_at && !f->renewing)
+			f->need_refresh = 1;
+		if (now >= f->deadline) {
+			s->state = SLOT_EXPIRED;
+			return 0;
+		}
 	}
 	s->first = g->pos;
 	if (!f->ranged) {
@@ -210,14 +237,16 @@ int slot_start(struct slot *s, long idx)
 		g->fence = g->end;
 	} else {
 		/* A piece of the segment, so that a connection out of work
-		 * takes over the back of it instead of cutting this request. */
+		 * takes over the back of it instead of cutting this request --
+		 * unless the next piece would need a renewed URL: then all of
+		 * it, in flight on this URL. */
 		uint64_t lead = lead_bytes(f), floor = f->plan->min_split;
 
 		if (!lead && f->wait_ms > 0)
 			lead = (uint64_t)(f->wait_ms / 1000.0 * FIRST_RATE);
 		if (lead <= UINT64_MAX / PIECE_LEADS && lead * PIECE_LEADS > floor)
 			floor = lead * PIECE_LEADS;
-		s->last = plan_ask(f->plan, idx, floor) - 1;
+		s->last = plan_ask(f->plan, idx, url_outlives(f) ? floor : 0) - 1;
 	}
 	s->wrote = 0;
 	s->first_ms = 0;

@@ -142,6 +142,37 @@ int store_kind(const char *path, uint64_t *size, struct haul_error *err)
 	return STORE_FILE;
 }
 
+int store_make_dir(const char *dir, struct haul_error *err)
+{
+	char *path;
+	struct stat sb;
+	int ret = 0;
+
+	if (!*dir)
+		return 0; /* "" is where we are */
+	path = strdup(dir);
+	if (!path)
+		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	/* Each parent first, then dir itself: "a/b/c" makes a, a/b, a/b/c. */
+	for (char *p = path + 1; !ret; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0777) != 0 && errno != EEXIST)
+			ret = haul_error_set(err, HAUL_EIO, "cannot create directory %s: %s", path,
+					     strerror(errno));
+		else if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+			ret = haul_error_set(err, HAUL_EIO, "%s is not a directory", path);
+		*p = c;
+		if (!c)
+			break;
+	}
+	free(path);
+	return ret;
+}
+
 int store_open_part(struct store *st, int resume, struct haul_error *err)
 {
 	int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | (resume ? 0 : O_CREAT | O_TRUNC);

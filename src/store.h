@@ -59,6 +59,10 @@ enum store_kind {
  * *size is the file's size for STORE_FILE. */
 int store_kind(const char *path, uint64_t *size, struct haul_error *err);
 
+/* Create directory dir and its parents where missing (mode 0777 less the
+ * umask), as --dir asks. 0, or HAUL_EIO naming the one that failed. */
+int store_make_dir(const char *dir, struct haul_error *err);
+
 /*
  * Create FILE.part afresh (truncated, mode 0666 less umask, never through a
  * symlink) or, with resume, open the existing one without truncating it.

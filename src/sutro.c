@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +21,17 @@ static char *make_url(const struct sutro *s)
 		return NULL;
 	while (blen > 0 && s->base[blen - 1] == '/')
 		blen--;
-	n = (size_t)blen + strlen(job) + 160;
+	n = (size_t)blen + strlen(job) + 200;
 	url = malloc(n);
-	if (url)
-		snprintf(url, n, "%.*s/jobs/%s/results-url?format=parquet&include_inputs=%s"
-			 "&include_cumulative_logprobs=%s",
-			 blen, s->base, job, s->inputs ? "true" : "false",
-			 s->logprobs ? "true" : "false");
+	if (url) {
+		int at = snprintf(url, n, "%.*s/jobs/%s/results-url?format=parquet&include_inputs=%s"
+				  "&include_cumulative_logprobs=%s",
+				  blen, s->base, job, s->inputs ? "true" : "false",
+				  s->logprobs ? "true" : "false");
+
+		if (s->ttl_s && at > 0 && (size_t)at < n)
+			snprintf(url + at, n - (size_t)at, "&expires_in_seconds=%" PRIu64, s->ttl_s);
+	}
 	curl_free(job);
 	return url;
 }

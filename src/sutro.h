@@ -23,6 +23,7 @@ struct sutro {
 	const char *job;             /* borrowed: the job id */
 	int inputs;                  /* include_inputs */
 	int logprobs;                /* include_cumulative_logprobs */
+	uint64_t ttl_s;              /* expires_in_seconds; 0: the API's default */
 	volatile sig_atomic_t *stop; /* borrowed */
 	char *filename;              /* owned, after a call: artifact.filename */
 	int64_t size;                /* after a call: artifact.size_bytes, -1 */

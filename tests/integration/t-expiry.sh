@@ -26,8 +26,11 @@ run_haul -v -n 4 --refresh-cmd "$sign --path /f.bin --ttl 2 --query '$q' --count
 is "$rc" 0 "64 MiB through URLs valid for 2 s, with --refresh-cmd: exit 0"
 same "$T/out/f" "$T/root/f.bin" "... byte-identical"
 renewals=$(cat "$T/count" 2>/dev/null || echo 0)
-test "$renewals" -ge 4
-ok $? "... the URL was renewed $renewals times"
+# Renewed only when a request was about to start (a retry after a drop)
+# with the URL near its end: at least once, and never more often than
+# there were such requests (7 drops at most: 56 of the 64 MiB).
+test "$renewals" -ge 1 && test "$renewals" -le 8
+ok $? "... the URL was renewed $renewals times, only when a request needed it"
 served=$(logstat bytes --path /f.bin)
 ratio=$(awk -v s="$served" -v n=$size 'BEGIN { printf "%.4f", s / n }')
 awk -v r="$ratio" 'BEGIN { exit !(r <= 1.05) }'

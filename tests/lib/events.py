@@ -28,7 +28,7 @@ SCHEMA = {
               "connections": INT, "resumed": INT},
     "progress": {"file": STR, "bytes": INT, "size": OPT_INT, "speed": INT,
                  "eta": OPT_INT, "connections": INT, "retries": INT,
-                 "refreshes": INT},
+                 "refreshes": INT, "waiting?": STR},
     "retry": {"file": STR, "first": INT, "last": OPT_INT, "status": OPT_INT,
               "reason": STR, "delay_ms": INT},
     "refresh": {"file": STR, "reason": STR, "refreshes": INT},

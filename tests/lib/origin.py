@@ -797,8 +797,10 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         key = self.server.sign_key
         if key is None:
             return True
+        # S3- and GCS-style signatures cover the path as sent (encoded).
         verdict, sig_id, deadline = signing.check(key, self.command,
-                                                  self.req_path, self.req_query)
+                                                  self.req_path, self.req_query,
+                                                  raw_path=self.raw_path)
         self.rec["sig"], self.rec["sig_id"] = verdict, sig_id
         self.rec["expires_at"] = deadline
         if verdict == "valid":
@@ -817,10 +819,12 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         if verdict == "none" and self.server.sign_optional:
             return True
         if verdict == "expired":
-            if "se=" in self.req_query:
+            q = dict(urllib.parse.parse_qsl(self.req_query))
+            if "X-Goog-Signature" in q:
+                body = signing.gcs_expired_body(deadline)
+            elif "se=" in self.req_query:
                 body = signing.azure_expired_body(deadline)
             else:
-                q = dict(urllib.parse.parse_qsl(self.req_query))
                 body = signing.s3_expired_body(q.get("X-Amz-Expires", "?"), deadline)
         elif verdict in ("bad", "wrongmethod"):
             body = b"<Error><Code>SignatureDoesNotMatch</Code><Message>The request " \

@@ -2,7 +2,7 @@
 """Print a freshly presigned URL for the test origin (stands in for a
 result API; usable as haul's --refresh-cmd).
 
-  sign.py --key KEY --base URL --path /f.bin --ttl S [--style s3|azure|opaque]
+  sign.py --key KEY --base URL --path /f.bin --ttl S [--style s3|gcs|azure|opaque]
           [--query 'rate=N'] [--format url|json|sutro] [--size N]
           [--count-file F] [--fail-first N] [--sleep S]
           [--signed-headers 'host;x-amz-checksum-mode']
@@ -44,7 +44,7 @@ def main():
     ap.add_argument("--base", required=True)
     ap.add_argument("--path", required=True)
     ap.add_argument("--ttl", type=int, required=True)
-    ap.add_argument("--style", choices=("s3", "azure", "opaque"), default="s3")
+    ap.add_argument("--style", choices=("s3", "gcs", "azure", "opaque"), default="s3")
     ap.add_argument("--query", default="")
     ap.add_argument("--format", choices=("url", "json", "sutro"), default="url")
     ap.add_argument("--size", type=int, default=0)

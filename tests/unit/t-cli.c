@@ -124,7 +124,24 @@ int main(void)
 	   "a duration in ms, --refresh-cmd, the refresh timeout's default");
 	usage_error(&err, PARSE(&o, &err, "sutro"), "JOB_ID", "sutro without a job");
 	usage_error(&err, PARSE(&o, &err, "sutro", "a", "b"), "JOB_ID", "sutro with two jobs");
-	usage_error(&err, PARSE(&o, &err, "sarvam", "job"), "FILE", "sarvam without files");
+	usage_error(&err, PARSE(&o, &err, "sarvam"), "JOB_ID", "sarvam without a job");
+	r = PARSE(&o, &err, "sarvam", "job");
+	ok(r == CLI_RUN && o.mode == MODE_SARVAM && o.nargs == 2,
+	   "sarvam with a job and no files: every output of the job");
+	usage_error(&err, PARSE(&o, &err, "-o", "f", "sarvam", "job"), "--dir",
+		    "sarvam without files and -o");
+	r = PARSE(&o, &err, "--url-ttl", "2m", "sutro", "job");
+	ok(r == CLI_RUN && o.url_ttl_ms == 120000, "--url-ttl 2m with sutro");
+	usage_error(&err, PARSE(&o, &err, "--url-ttl", "0s", "sutro", "job"), "out of range",
+		    "--url-ttl below 1 s");
+	usage_error(&err, PARSE(&o, &err, "--url-ttl", "8d", "sutro", "job"), "out of range",
+		    "--url-ttl above 7 days");
+	usage_error(&err, PARSE(&o, &err, "--url-ttl", "1500ms", "sutro", "job"), "whole seconds",
+		    "--url-ttl in fractions of a second");
+	usage_error(&err, PARSE(&o, &err, "--url-ttl", "1h", "http://h/f"), "sutro",
+		    "--url-ttl with a URL");
+	usage_error(&err, PARSE(&o, &err, "--wait", "sutro", "job"), "sarvam",
+		    "--wait with sutro");
 	usage_error(&err, PARSE(&o, &err, "sarvam", "-o", "x", "job", "a", "b"), "--dir",
 		    "-o with several sarvam files");
 	usage_error(&err, PARSE(&o, &err, "--include-inputs", "http://h/f"), "haul sutro",

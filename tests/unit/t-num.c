@@ -46,7 +46,8 @@ int main(void)
 	ok(num_parse_msec("1.5min", &v) == NUM_OK && v == 90000, "1.5min");
 	ok(num_parse_msec("2h", &v) == NUM_OK && v == 7200000, "2h");
 	ok(num_parse_msec("0.001s", &v) == NUM_OK && v == 1, "0.001s is 1 ms");
-	ok(num_parse_msec("1d", &v) == NUM_EINVAL, "unknown unit invalid");
+	ok(num_parse_msec("7d", &v) == NUM_OK && v == 604800000, "7d");
+	ok(num_parse_msec("1w", &v) == NUM_EINVAL, "unknown unit invalid");
 	ok(num_parse_msec("1 s", &v) == NUM_EINVAL, "no blank before the unit");
 	ok(num_parse_msec("5124095576030432h", &v) == NUM_ERANGE, "too many hours");
 	ok(num_parse_msec("18446744073709551", &v) == NUM_ERANGE, "too many seconds");
