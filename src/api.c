@@ -211,6 +211,7 @@ int api_call(struct net *n, const struct api_call *call, json_t **json, long *st
 {
 	struct net own = *n;
 	struct api_req r;
+	uint64_t t0, told = 2000;
 	int ret;
 
 	*json = NULL;
@@ -221,10 +222,16 @@ int api_call(struct net *n, const struct api_call *call, json_t **json, long *st
 	if (!own.multi)
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	ret = api_start(&r, &own, call, NULL, NULL);
+	t0 = clock_ms();
 	while (!ret && !r.done) {
+		uint64_t waited = clock_ms() - t0;
 		int running;
 		long wait;
 
+		if (call->waiting && waited >= told) {
+			call->waiting(call->waiting_ctx, (unsigned)(waited / 1000));
+			told = (waited / 10000 + 1) * 10000 + 2000;
+		}
 		if (call->stop && *call->stop) {
 			api_release(&r);
 			r.ret = haul_error_set(&r.err, HAUL_EINTR, "interrupted");

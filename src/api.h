@@ -26,6 +26,10 @@ struct api_call {
 	struct curl_slist *headers; /* borrowed: the key, content type */
 	const char *body;           /* borrowed, NULL for none */
 	volatile sig_atomic_t *stop;
+	/* api_call only, NULL: told every 10 s, from 2 s on, how long the
+	 * caller has waited (an API may build the artifact first). */
+	void (*waiting)(void *ctx, unsigned secs);
+	void *waiting_ctx;
 };
 
 /*

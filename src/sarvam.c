@@ -118,6 +118,8 @@ int sarvam_urls(struct sarvam *s, const char *const *files, size_t n, char **url
 	for (size_t i = 0; i < n; i++)
 		urls[i] = NULL;
 	ret = build(s, files, n, &url, &body, &hdrs, &call, err);
+	call.waiting = s->waiting;
+	call.waiting_ctx = s->waiting_ctx;
 	if (!ret)
 		ret = api_call(s->net, &call, &json, &status, err);
 	if (!ret)
@@ -355,6 +357,8 @@ int sarvam_status(struct sarvam *s, struct sarvam_job *j, struct haul_error *err
 		call.url = url;
 		call.headers = hdrs;
 		call.stop = s->stop;
+		call.waiting = s->waiting;
+		call.waiting_ctx = s->waiting_ctx;
 		ret = api_call(s->net, &call, &json, &status, err);
 		if (!ret)
 			ret = read_status(s, json, status, j, err);

@@ -25,6 +25,8 @@ struct sarvam {
 	const char *key;             /* borrowed */
 	const char *job;             /* borrowed */
 	volatile sig_atomic_t *stop; /* borrowed */
+	void (*waiting)(void *ctx, unsigned secs); /* NULL; see api_call */
+	void *waiting_ctx;           /* borrowed */
 	struct sarvam_file *files;   /* borrowed, NULL: every file of the batch */
 	size_t nfiles;
 };

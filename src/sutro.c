@@ -111,6 +111,8 @@ int sutro_urls(struct sutro *s, char **get, char **head, struct haul_error *err)
 
 	*get = *head = NULL;
 	ret = sutro_call(s, &call, err);
+	call.waiting = s->waiting;
+	call.waiting_ctx = s->waiting_ctx;
 	if (!ret)
 		ret = api_call(s->net, &call, &json, &status, err);
 	if (!ret)

@@ -25,6 +25,8 @@ struct sutro {
 	int logprobs;                /* include_cumulative_logprobs */
 	uint64_t ttl_s;              /* expires_in_seconds; 0: the API's default */
 	volatile sig_atomic_t *stop; /* borrowed */
+	void (*waiting)(void *ctx, unsigned secs); /* NULL; see api_call */
+	void *waiting_ctx;           /* borrowed */
 	char *filename;              /* owned, after a call: artifact.filename */
 	int64_t size;                /* after a call: artifact.size_bytes, -1 */
 	char *url;                   /* owned: the call's URL */

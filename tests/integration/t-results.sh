@@ -190,13 +190,15 @@ ok $? "... $renewals renewals took $((posts - 1)) download-files calls (fewer: s
 
 # --- a slow API is waited for, not stalled out --------------------------------
 # Every results-url call takes 40 s (longer than --stall-timeout's 30 s);
-# -v says what the download waits for.
+# haul says what it waits for.
 restart_api --slow-api 40
 t0=$(date +%s)
-run_haul -q -n 4 --api-base "$API" -d "$T/out/slow" sutro job-ok
+run_haul --progress=none -n 4 --api-base "$API" -d "$T/out/slow" sutro job-ok
 t1=$(date +%s)
 is "$rc" 0 "every results-url call taking 40 s: exit 0 ($((t1 - t0)) s)"
 same "$T/out/slow/$art" "$T/root/$art" "... byte-identical"
+grep -q 'waiting for the Sutro API (32 s so far' "$T/err"
+ok $? "... saying every 10 s that it waits for the API ($(grep -c 'waiting for' "$T/err") notes)"
 run_haul -q -n 4 --api-timeout 2s --api-base "$API" -d "$T/out/slow2" sutro job-ok
 is "$rc" 3 "--api-timeout 2s with a 40 s API: exit 3"
 grep -q 'did not answer within 2 s (--api-timeout)' "$T/err"
