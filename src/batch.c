@@ -231,6 +231,8 @@ int batch_run_one(const struct opts *o, const struct msg *m, volatile sig_atomic
 		.output = o->output,
 		.expect_size = -1,
 		.rf = o->refresh_cmd ? &rf : NULL,
+		.shard_k = o->shard_k,
+		.shard_n = o->shard_n,
 	};
 
 	return batch_run(o, m, stop, ops, &d, 1, err);

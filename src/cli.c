@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "shard.h"
 #include "digest.h"
 #include "header.h"
 #include "num.h"
@@ -160,6 +161,9 @@ static const struct cli_option options[] = {
 	  "stop when failing for TIME without a byte (default 600s)" },
 	{ "retry-rate", 0, ARG_UINT, "N", OFF(retry_rate), 10, 1, 10000,
 	  "at most N repeated requests per second (default 10)" },
+	{ "shard", 0, ARG_STRING, "K/N|auto", OFF(shard), 0, 0, 0,
+	  "fetch share K of N (from 0) of the object, or entry K, K+N, ... of a batch; "
+	  "auto: from a Slurm job array, auto/N: a Kubernetes indexed job", CLI_NODEF },
 	{ "stall-timeout", 0, ARG_MSEC, "TIME", OFF(stall_ms), 30000, 1000, 3600 * 1000,
 	  "re-request a range that sent nothing for TIME (default 30s)" },
 	{ "sync-interval", 0, ARG_MSEC, "TIME", OFF(sync_ms), 1000, 10, 3600 * 1000,
@@ -560,6 +564,12 @@ static int check_input(struct opts *o, struct haul_error *err)
 
 static int check_operands(struct opts *o, struct haul_error *err)
 {
+	if (o->shard) {
+		int r = shard_parse(o->shard, &o->shard_k, &o->shard_n, err);
+
+		if (r)
+			return r;
+	}
 	if (o->input)
 		return check_input(o, err);
 	if (!o->nargs)
@@ -583,6 +593,10 @@ static int check_operands(struct opts *o, struct haul_error *err)
 		if (o->output && o->nargs > 3)
 			return haul_error_set(err, HAUL_EUSAGE, "-o names one file; with several, "
 					      "use --dir");
+	} else if (strcmp(o->args[0], "status") == 0) {
+		o->mode = MODE_STATUS;
+		if (o->nargs != 2)
+			return haul_error_set(err, HAUL_EUSAGE, "usage: haul status FILE");
 	} else if (strcmp(o->args[0], "verify") == 0) {
 		o->mode = MODE_VERIFY;
 		if (o->nargs != 2)
@@ -605,6 +619,17 @@ static int check_operands(struct opts *o, struct haul_error *err)
 				      "seconds, not %" PRIu64 " ms", o->url_ttl_ms);
 	if (o->mode != MODE_SARVAM && o->wait)
 		return haul_error_set(err, HAUL_EUSAGE, "--wait belongs to 'haul sarvam'");
+	if (o->shard) {
+		if (o->mode == MODE_VERIFY || o->mode == MODE_STATUS)
+			return haul_error_set(err, HAUL_EUSAGE, "--shard is for downloads, not "
+					      "'haul %s'", o->args[0]);
+		if (o->no_journal)
+			return haul_error_set(err, HAUL_EUSAGE, "--shard needs the journal: the "
+					      "shards find out from it who is done");
+		if (o->output && strcmp(o->output, "-") == 0)
+			return haul_error_set(err, HAUL_EUSAGE, "--shard writes FILE.part on a "
+					      "shared file system, not standard output");
+	}
 	if (o->mode != MODE_URL && (o->head_url || o->refresh_cmd))
 		return haul_error_set(err, HAUL_EUSAGE, "--head-url and --refresh-cmd are for "
 				      "URLs; 'haul %s' gets and renews its URLs itself",

@@ -191,6 +191,8 @@ int ctl_setup_fetch(struct ctl *c, int ranged, unsigned nslots, struct haul_erro
 	/* Without a journal everything is missing; with one, its holes. */
 	if (c->journaling && blocks_holes(&c->blocks, &holes, &nholes))
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
+	if (c->journaling)
+		ctl_shard_clip(c, holes, &nholes);
 	plan_release(&c->plan);
 	if (c->streaming && ranged) /* in file order, within the window */
 		ret = stream_plan(&c->out, &c->plan, size, nslots, c->o->min_split);
@@ -243,8 +245,8 @@ int ctl_learned(struct ctl *c, struct haul_error *err)
 		trust_plan(&c->remote.claims, c->remote.etag, c->remote.size_known, &c->tplan);
 	c->pn.restart = c->have_journal && c->o->restart;
 	c->resuming = c->have_journal && !c->o->restart;
-	c->pn.stray_part = !c->have_journal && c->have_part;
-	return 0;
+	c->pn.stray_part = !c->have_journal && c->have_part && !c->d->shard_n;
+	return ctl_shard_learned(c, err);
 }
 
 /*
@@ -450,7 +452,8 @@ static void start(struct ctl *c)
 	int ret;
 
 	haul_error_init(&err);
-	if (c->head.text || (c->have_journal && !c->o->restart) || (c->have_file && !c->o->force)) {
+	if (c->head.text || (c->have_journal && !c->o->restart) || (c->have_file && !c->o->force) ||
+	    c->d->shard_n) {
 		c->state = CS_PROBE;
 		ret = probe_start(&c->probe, c->net, &c->url, ctl_head(c), &c->remote, probed, c);
 		if (ret) {
@@ -501,6 +504,8 @@ static void fetched(struct ctl *c)
 		ret = ctl_stopped(c, ret, &c->err);
 	else if (!ret && c->streaming)
 		ret = ctl_end_stream(c, &c->err);
+	else if (!ret && c->d->shard_n && !c->shard_last)
+		ret = ctl_shard_done(c, &c->err);
 	else if (!ret)
 		ret = ctl_finish_file(c, &c->err);
 	if (ret || c->streaming)
@@ -636,7 +641,7 @@ static int ctl_init(struct ctl *c, const struct opts *o, const struct msg *m,
 	if (!c->jpath)
 		return haul_error_set(err, HAUL_EFAIL, "out of memory");
 	snprintf(c->jpath, n, "%s%s", c->store.path, JOURNAL_SUFFIX);
-	return 0;
+	return ctl_shard_setup(c, err);
 }
 
 static void ctl_release(struct ctl *c, int failed)
@@ -650,6 +655,7 @@ static void ctl_release(struct ctl *c, int failed)
 	remote_release(&c->head_r);
 	if (c->fetching)
 		fetch_release(&c->f);
+	ctl_shard_release(c);
 	syncer_release(&c->sync); /* before the journal and the file go */
 	stream_release(&c->out); /* its writer feeds the checks */
 	verify_release(&c->v); /* its thread reads the file: stopped first */

@@ -26,6 +26,7 @@ struct download {
 	const struct refresher *rf;  /* borrowed, NULL: no way to renew the URL */
 	const struct expect *checksums; /* borrowed, NULL: o->checksums apply */
 	unsigned nchecksums;
+	unsigned shard_k, shard_n;   /* --shard K/N of this object; N 0: none */
 };
 
 /* A download's result when the file is complete already: nothing to fetch. */

@@ -115,6 +115,13 @@ struct ctl {
 	uint64_t fsize;              /* FILE's size, when have_file */
 	int checks_set;              /* v has its checks */
 	int keep_part;               /* failed a check: keep FILE.part */
+	/* --shard: this process fetches [share_lo, share_hi) of the object
+	 * (all of it once it finishes the file for the others); shard_fd
+	 * holds the shards' lock while it does, -1 otherwise. */
+	uint64_t share_lo, share_hi;
+	int shard_fd;
+	int shard_last;              /* it is the one that finishes the file */
+	char shard_missing[128];     /* the shards not done yet, for messages */
 	int journaling;              /* FILE.haul is open and kept up to date */
 	int resuming;                /* the I/O job resumes (else starts afresh) */
 	int final_due;               /* a last checkpoint is owed (the fetch stopped) */
@@ -183,5 +190,15 @@ void ctl_on_round(void *ctx);
 int ctl_start_stream(struct ctl *c, struct haul_error *err);
 /* -o -: the transfers ended well; the rest goes out, through the checks. */
 int ctl_end_stream(struct ctl *c, struct haul_error *err);
+
+/* ctl_shard.c */
+int ctl_shard_setup(struct ctl *c, struct haul_error *err);
+void ctl_shard_clip(const struct ctl *c, struct range *holes, size_t *n);
+int ctl_shard_done(struct ctl *c, struct haul_error *err);
+void ctl_shard_commit(struct ctl *c);
+void ctl_shard_release(struct ctl *c);
+int ctl_shard_learned(struct ctl *c, struct haul_error *err);
+/* ctl_prep.c: the data and the journal on disk (in the worker). */
+int ctl_durable(struct ctl *c, struct haul_error *err);
 
 #endif

@@ -59,10 +59,12 @@ int ctl_already_there(struct ctl *c, struct haul_error *err)
 			      c->store.path);
 }
 
-/* Remove FILE.part and FILE.haul left by an earlier run. */
+/* Remove FILE.part and FILE.haul left by an earlier run (a shard: only
+ * its journal; the others' bytes are in FILE.part). */
 void ctl_remove_state(struct ctl *c)
 {
-	unlink(c->store.part_path);
+	if (!c->d->shard_n)
+		unlink(c->store.part_path);
 	unlink(c->jpath);
 	store_fsync_dir(c->jpath);
 }
@@ -167,10 +169,12 @@ static int start_fresh(struct ctl *c, int resumable, struct haul_error *err)
 	struct journal_id id = { 0 };
 	int ret;
 
-	ret = store_open_part(&c->store, 0, err);
+	/* A shard shares FILE.part: whichever starts first makes it, and
+	 * nobody truncates it. */
+	ret = store_open_part(&c->store, c->d->shard_n ? STORE_SHARED : 0, err);
 	if (ret)
 		return ret;
-	c->created = 1;
+	c->created = !c->d->shard_n;
 	if (r->size_known) {
 		ret = store_preallocate(&c->store, r->size, err);
 		if (ret)
@@ -218,7 +222,7 @@ static int prepare_run(struct iow_job *j, struct haul_error *err)
 	}
 	/* A file of one request is not worth a journal: it is fetched again. */
 	return start_fresh(c, r->size_known && r->ranges != RANGES_NO && !c->o->no_journal &&
-			   r->size > FETCH_FIRST_RANGE, err);
+			   (r->size > FETCH_FIRST_RANGE || c->d->shard_n), err);
 }
 
 static void prepare_done(struct iow_job *j)
@@ -296,8 +300,10 @@ int ctl_checkpoint(void *ctx, int final, struct haul_error *err)
 	uint64_t vouch = c->saved, ms = clock_ms();
 	int ret, busy, full;
 
-	/* Everything is written out now: the checks may read up to the gap. */
-	verify_advance(&c->v, frontier(c));
+	/* Everything is written out now: the checks may read up to the gap
+	 * (a shard's plan says nothing of the bytes before its share). */
+	if (!c->d->shard_n || c->shard_last)
+		verify_advance(&c->v, frontier(c));
 	if (final) {
 		c->final_due = c->journaling; /* everything is written: made later */
 		return 0;
@@ -419,7 +425,19 @@ static int commit_run(struct iow_job *j, struct haul_error *err)
 	(void)err;
 	if (c->journaling)
 		journal_close(&c->journal, !c->o->keep_journal);
+	ctl_shard_commit(c); /* the file has its name: the shards' state goes */
 	return 0;
+}
+
+int ctl_durable(struct ctl *c, struct haul_error *err)
+{
+	int ret = settle_quiet(c, &c->pn.vouch, err);
+
+	if (!ret)
+		ret = store_sync(&c->store, err);
+	if (!ret)
+		ret = journal_commit(&c->journal, &c->blocks, err);
+	return ret;
 }
 
 static uint64_t final_size(const struct ctl *c)

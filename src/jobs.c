@@ -31,6 +31,19 @@ static int setup(const struct opts *o, const char *key_var, const char *base_var
 	return url_check(*base, o->api_base ? "--api-base" : base_var, err);
 }
 
+/* What an API call that takes long is for, to say so. */
+struct waiting {
+	const struct msg *m;
+	const char *what;
+};
+
+static void say_waiting(void *ctx, unsigned secs)
+{
+	const struct waiting *w = ctx;
+
+	msg_note(w->m, "waiting for %s (%u s so far; at most --api-timeout)", w->what, secs);
+}
+
 int jobs_sutro(const struct opts *o, const struct msg *m, volatile sig_atomic_t *stop,
 	       struct haul_error *err)
 {
@@ -38,6 +51,7 @@ int jobs_sutro(const struct opts *o, const struct msg *m, volatile sig_atomic_t 
 			   .logprobs = o->include_logprobs, .ttl_s = o->url_ttl_ms / 1000,
 			   .stop = stop, .size = -1 };
 	struct refresher rf = { sutro_refresh, &s, "the Sutro API", NULL, sutro_call, sutro_answer };
+	struct waiting w = { m, "the Sutro API" };
 	struct download d = { .expect_size = -1, .rf = &rf };
 	struct net net = { 0 };
 	char *get = NULL, *head = NULL;
@@ -48,6 +62,8 @@ int jobs_sutro(const struct opts *o, const struct msg *m, volatile sig_atomic_t 
 	if (!ret)
 		ret = net_init(&net, o, err);
 	s.net = &net;
+	s.waiting = say_waiting;
+	s.waiting_ctx = &w;
 	if (!ret)
 		ret = sutro_urls(&s, &get, &head, err);
 	if (!ret && !o->output && !url_safe_name(s.filename))
@@ -59,6 +75,8 @@ int jobs_sutro(const struct opts *o, const struct msg *m, volatile sig_atomic_t 
 		d.head_url = head;
 		d.output = o->output ? o->output : s.filename;
 		d.expect_size = s.size;
+		d.shard_k = o->shard_k;
+		d.shard_n = o->shard_n;
 		ret = batch_run(o, m, stop, NULL, &d, 1, err);
 	}
 	free(get);
@@ -103,7 +121,7 @@ static int sarvam_outputs(const struct opts *o, const struct msg *m, struct sarv
 		if (!o->wait)
 			return haul_error_set(err, HAUL_EHTTP, "Sarvam job %s is %.40s, not "
 					      "completed (--wait waits for it)", s->job, j->state);
-		msg_info(m, "Sarvam job %s is %.40s; looking again in %llu s", s->job, j->state,
+		msg_note(m, "Sarvam job %s is %.40s; looking again in %llu s", s->job, j->state,
 			 (unsigned long long)pause / 1000);
 		sarvam_job_release(j);
 		if (nap(pause, stop))
@@ -125,12 +143,32 @@ static int sarvam_outputs(const struct opts *o, const struct msg *m, struct sarv
 	return 0;
 }
 
+/* --shard K/N: files K, K + N, K + 2N, ... of files[0..n) into kept;
+ * *files then points there. Returns how many. */
+static size_t shard_files(const struct opts *o, const struct msg *m, const char *const **files,
+			  size_t n, const char **kept)
+{
+	size_t k = 0;
+
+	for (size_t i = o->shard_k; i < n; i += o->shard_n)
+		kept[k++] = (*files)[i];
+	msg_info(m, "shard %u of %u: %zu of the %zu files", o->shard_k, o->shard_n, k, n);
+	if (!k)
+		msg_note(m, "shard %u of %u: no file of the job is this shard's", o->shard_k,
+			 o->shard_n);
+	*files = kept;
+	return k;
+}
+
 int jobs_sarvam(const struct opts *o, const struct msg *m, volatile sig_atomic_t *stop,
 		struct haul_error *err)
 {
-	struct sarvam s = { .job = o->args[1], .stop = stop };
+	struct waiting w = { m, "the Sarvam API" };
+	struct sarvam s = { .job = o->args[1], .stop = stop, .waiting = say_waiting,
+			    .waiting_ctx = &w };
 	struct sarvam_job job = { 0 };
 	const char *const *files = (const char *const *)o->args + 2;
+	const char **files_kept = NULL;
 	size_t n = (size_t)o->nargs - 2, k = 0, missing = 0;
 	char **urls = NULL;
 	struct download *ds = NULL;
@@ -155,6 +193,10 @@ int jobs_sarvam(const struct opts *o, const struct msg *m, volatile sig_atomic_t
 		files = (const char *const *)job.outputs;
 		n = job.noutputs;
 	}
+	if (!ret && o->shard_n && !(files_kept = calloc(n ? n : 1, sizeof(*files_kept))))
+		ret = haul_error_set(err, HAUL_EFAIL, "out of memory");
+	if (!ret && o->shard_n && !(n = shard_files(o, m, &files, n, files_kept)))
+		goto out;
 	if (!ret) {
 		urls = calloc(n, sizeof(*urls));
 		ds = calloc(n, sizeof(*ds));
@@ -198,6 +240,7 @@ int jobs_sarvam(const struct opts *o, const struct msg *m, volatile sig_atomic_t
 				     "(named above); the %zu output%s listed %s been downloaded",
 				     s.job, job.state, job.nfailed, job.nfailed == 1 ? "" : "s",
 				     n, n == 1 ? "" : "s", n == 1 ? "has" : "have");
+out:
 	for (size_t i = 0; urls && i < n; i++)
 		free(urls[i]);
 	for (size_t i = 0; sfs && i < n; i++)
@@ -206,6 +249,7 @@ int jobs_sarvam(const struct opts *o, const struct msg *m, volatile sig_atomic_t
 	free(ds);
 	free(rfs);
 	free(sfs);
+	free(files_kept);
 	sarvam_job_release(&job);
 	net_release(&net);
 	return ret;
@@ -280,6 +324,7 @@ int jobs_input(const struct opts *o, const struct msg *m, volatile sig_atomic_t 
 	struct refresh_cmd *rcs = NULL;
 	struct refresher *rfs = NULL;
 	char **names = NULL;
+	size_t k = 0;
 	int ret;
 
 	input_init(&in);
@@ -300,20 +345,26 @@ int jobs_input(const struct opts *o, const struct msg *m, volatile sig_atomic_t 
 	for (size_t i = 0; !ret && i < in.n; i++) {
 		const struct input_entry *e = &in.e[i];
 
+		if (o->shard_n && i % o->shard_n != o->shard_k)
+			continue; /* --shard K/N: entries K, K + N, ... only */
 		/* The refresh command learns which file it renews from $HAUL_OUTPUT. */
 		rcs[i] = (struct refresh_cmd){ o->refresh_cmd, o->refresh_timeout_ms, names[i], stop };
 		rfs[i] = (struct refresher){ refresh_cmd_fetch, &rcs[i], "--refresh-cmd", &rcs[i],
 					     NULL, NULL };
-		ds[i].url = e->url;
-		ds[i].head_url = e->head;
-		ds[i].output = e->out;
-		ds[i].expect_size = -1;
-		ds[i].rf = o->refresh_cmd ? &rfs[i] : NULL;
-		ds[i].checksums = e->checksums;
-		ds[i].nchecksums = e->nchecksums;
+		ds[k].url = e->url;
+		ds[k].head_url = e->head;
+		ds[k].output = e->out;
+		ds[k].expect_size = -1;
+		ds[k].rf = o->refresh_cmd ? &rfs[i] : NULL;
+		ds[k].checksums = e->checksums;
+		ds[k].nchecksums = e->nchecksums;
+		k++;
 	}
-	if (!ret)
-		ret = batch_run(o, m, stop, NULL, ds, in.n, err);
+	if (!ret && o->shard_n)
+		msg_info(m, "shard %u of %u: %zu of the %zu entries", o->shard_k, o->shard_n, k,
+			 in.n);
+	if (!ret && k)
+		ret = batch_run(o, m, stop, NULL, ds, k, err);
 	for (size_t i = 0; names && i < in.n; i++)
 		free(names[i]);
 	free(names);

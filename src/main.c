@@ -22,6 +22,7 @@
 #include "msg.h"
 #include "recheck.h"
 #include "report.h"
+#include "shard.h"
 #include "store.h"
 
 /* The one global: raised by SIGINT/SIGTERM, polled by the transfer loop. */
@@ -97,7 +98,7 @@ int main(int argc, char **argv)
 			m.sink_ctx = &rep;
 		}
 		signals_setup();
-		if (!ret && o.dir && o.mode != MODE_VERIFY)
+		if (!ret && o.dir && o.mode != MODE_VERIFY && o.mode != MODE_STATUS)
 			ret = store_make_dir(o.dir, &err);
 		if (ret)
 			; /* the report could not be set up, or --dir: say why below */
@@ -109,6 +110,8 @@ int main(int argc, char **argv)
 			ret = jobs_input(&o, &m, &interrupted, &err);
 		else if (o.mode == MODE_VERIFY)
 			ret = recheck_run(&o, &m, &err);
+		else if (o.mode == MODE_STATUS)
+			ret = shard_status(o.args[1], &err);
 		else
 			ret = batch_run_one(&o, &m, &interrupted, NULL, &err);
 	}

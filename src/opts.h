@@ -25,6 +25,7 @@ enum opts_mode {
 	MODE_SARVAM,  /* haul sarvam JOB_ID FILE... */
 	MODE_VERIFY,  /* haul verify FILE */
 	MODE_INPUT,   /* haul -i FILE */
+	MODE_STATUS,  /* haul status FILE */
 };
 
 /*
@@ -50,6 +51,8 @@ struct opts {
 	uint64_t url_ttl_ms;  /* sutro: expires_in_seconds (0: the API's default) */
 	uint64_t api_timeout_ms; /* one result API call may take this long */
 	int wait;             /* sarvam: wait for a running job to end */
+	const char *shard;    /* borrowed, NULL: --shard as given */
+	unsigned shard_k, shard_n; /* --shard K/N (auto resolved); N 0: none */
 	const char *head_url; /* borrowed, NULL: a URL signed for HEAD */
 	const char *output;   /* borrowed, NULL: name taken from the URL */
 	const char *input;    /* borrowed, NULL: -i, a file listing URLs */

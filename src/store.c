@@ -175,7 +175,8 @@ int store_make_dir(const char *dir, struct haul_error *err)
 
 int store_open_part(struct store *st, int resume, struct haul_error *err)
 {
-	int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | (resume ? 0 : O_CREAT | O_TRUNC);
+	int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC |
+		    (resume == STORE_SHARED ? O_CREAT : resume ? 0 : O_CREAT | O_TRUNC);
 	struct stat sb;
 
 	st->fd = open(st->part_path, flags, 0666);

@@ -68,6 +68,9 @@ int store_make_dir(const char *dir, struct haul_error *err);
  * symlink) or, with resume, open the existing one without truncating it.
  */
 int store_open_part(struct store *st, int resume, struct haul_error *err);
+/* store_open_part's resume for a FILE.part shared by shards: made when
+ * missing, never truncated. */
+#define STORE_SHARED 2
 
 /* Reserve size bytes on disk, so running out of space shows now. */
 int store_preallocate(struct store *st, uint64_t size, struct haul_error *err);

@@ -93,7 +93,7 @@ static void check_nodef(void)
 		"api-base", "aws-sigv4", "checksum", "config", "etag-part-size", "force",
 		"head-url", "help", "include-cumulative-logprobs", "include-inputs", "input-file",
 		"no-config",
-		"output", "refresh-cmd", "restart", "url-ttl", "user", "version", "wait",
+		"output", "refresh-cmd", "restart", "shard", "url-ttl", "user", "version", "wait",
 	};
 	size_t n = 0, want = sizeof(only) / sizeof(only[0]);
 	int good = 1;
