@@ -6,10 +6,13 @@
 # indexed job's environment; -i LIST --shard K/N takes entries K, K+N...
 . "$HAUL_SRCDIR/tests/lib/common.sh"
 
-mkdir "$T/root" "$T/out" "$T/out/seq" "$T/out/par" "$T/out/kill" "$T/out/auto" "$T/out/list"
+mkdir "$T/root" "$T/out" "$T/out/seq" "$T/out/par" "$T/out/kill" "$T/out/auto" "$T/out/list" \
+	"$T/out/renew"
 size=16777216
 mkdata "$T/root/f.bin" $size
-origin_start "$T/root"
+key=k3y-$$
+origin_start "$T/root" --sign-key "$key" --sign-optional
+sign="$PYTHON3 $HAUL_SRCDIR/tests/lib/sign.py --key $key --base $ORIGIN"
 
 # ranges_within TAG LO HI: every GET tagged TAG asked for bytes in [LO, HI).
 ranges_within() {
@@ -91,6 +94,27 @@ served=$(logstat bytes --path /f.bin)
 ratio=$(awk -v s="$served" -v n=$size 'BEGIN { printf "%.3f", s / n }')
 awk -v r="$ratio" 'BEGIN { exit !(r <= 1.10) }'
 ok $? "... served $ratio x the object in all (<= 1.10)"
+
+# --- each shard renews its own URL ------------------------------------------------
+# URLs valid 2 s, answers broken off after 1 MiB: every retry after the
+# first second needs a fresh URL, and each shard gets its own.
+log_reset
+q="rate=1048576&dropafter=1048576"
+pids=
+for k in 0 1; do
+	url=$($sign --path /f.bin --ttl 2 --query "$q&renew=$k")
+	timeout 120 "$HAUL" -q -n 2 --shard $k/2 -o "$T/out/renew/f" \
+		--refresh-cmd "$sign --path /f.bin --ttl 2 --query '$q&renew=$k' --count-file $T/count$k" \
+		"$url" 2>"$T/renew$k.err" &
+	pids="$pids $!"
+done
+fails=0
+for p in $pids; do wait $p || fails=$((fails + 1)); done
+is "$fails" 0 "two shards on URLs valid 2 s, each with --refresh-cmd: both exit 0"
+same "$T/out/renew/f" "$T/root/f.bin" "... byte-identical"
+c0=$(cat "$T/count0" 2>/dev/null || echo 0) c1=$(cat "$T/count1" 2>/dev/null || echo 0)
+test "$c0" -ge 1 && test "$c1" -ge 1
+ok $? "... each renewed its own URL ($c0 and $c1 times)"
 
 # --- --shard auto -----------------------------------------------------------------
 log_reset
