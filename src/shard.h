@@ -43,6 +43,11 @@ char *shard_journal_path(const char *file, unsigned k, unsigned n);
  * Take the lock of FILE's shards (FILE.shard.lock, created 0600 when
  * missing), waiting for whoever holds it. *fd is the lock's descriptor:
  * closing it lets go. 0, or HAUL_EIO.
+ *
+ * Waiting, not trying: a shard that gave up on a held lock could miss the
+ * finish -- the holder may be one that found this shard's stripe not yet
+ * done and is about to let go -- and then nobody would name the file. The
+ * price: a shard that ends while another finishes the file waits for that.
  */
 int shard_lock(const char *file, int *fd, struct haul_error *err);
 
