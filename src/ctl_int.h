@@ -198,6 +198,10 @@ int ctl_shard_done(struct ctl *c, struct haul_error *err);
 void ctl_shard_commit(struct ctl *c);
 void ctl_shard_release(struct ctl *c);
 int ctl_shard_learned(struct ctl *c, struct haul_error *err);
+/* ctl_prep.c: c's one I/O job -- run in the worker, then done in the
+ * loop -- with c in state meanwhile. 0, or what iow_submit said. */
+int ctl_job(struct ctl *c, int (*run)(struct iow_job *j, struct haul_error *err),
+	    void (*done)(struct iow_job *j), enum ctl_state state, struct haul_error *err);
 /* ctl_prep.c: the data and the journal on disk (in the worker). */
 int ctl_durable(struct ctl *c, struct haul_error *err);
 

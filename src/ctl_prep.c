@@ -233,15 +233,21 @@ static void prepare_done(struct iow_job *j)
 	haul_error_release(&j->err);
 }
 
-int ctl_prepare_file(struct ctl *c, struct haul_error *err)
+int ctl_job(struct ctl *c, int (*run)(struct iow_job *j, struct haul_error *err),
+	    void (*done)(struct iow_job *j), enum ctl_state state, struct haul_error *err)
 {
 	memset(&c->job, 0, sizeof(c->job));
 	c->job.kind = IOW_PLAIN;
-	c->job.run = prepare_run;
-	c->job.done = prepare_done;
+	c->job.run = run;
+	c->job.done = done;
 	c->job.ctx = c;
-	c->state = CS_PREPARE;
+	c->state = state;
 	return iow_submit(c->io, &c->job, err);
+}
+
+int ctl_prepare_file(struct ctl *c, struct haul_error *err)
+{
+	return ctl_job(c, prepare_run, prepare_done, CS_PREPARE, err);
 }
 
 /* What the job had to say (in the loop thread). */
@@ -510,13 +516,7 @@ static void check_done(struct iow_job *j)
 
 int ctl_finish_file(struct ctl *c, struct haul_error *err)
 {
-	memset(&c->job, 0, sizeof(c->job));
-	c->job.kind = IOW_PLAIN;
-	c->job.run = check_run;
-	c->job.done = check_done;
-	c->job.ctx = c;
-	c->state = CS_CHECK;
-	return iow_submit(c->io, &c->job, err);
+	return ctl_job(c, check_run, check_done, CS_CHECK, err);
 }
 
 /* The last checkpoint (in the worker): the data, then the record. */
@@ -552,14 +552,8 @@ static void final_done(struct iow_job *j)
 
 int ctl_final_checkpoint(struct ctl *c, int ret)
 {
-	memset(&c->job, 0, sizeof(c->job));
-	c->job.kind = IOW_PLAIN;
-	c->job.run = final_run;
-	c->job.done = final_done;
-	c->job.ctx = c;
 	c->pn.stopped = ret;
-	c->state = CS_CHECK;
-	if (iow_submit(c->io, &c->job, &c->err) == 0)
+	if (ctl_job(c, final_run, final_done, CS_CHECK, &c->err) == 0)
 		return 0;
 	/* No worker to be had: the loop waits for this one. */
 	c->job.ret = final_run(&c->job, &c->job.err);

@@ -140,13 +140,7 @@ static void done_done(struct iow_job *j)
 
 int ctl_shard_done(struct ctl *c, struct haul_error *err)
 {
-	memset(&c->job, 0, sizeof(c->job));
-	c->job.kind = IOW_PLAIN;
-	c->job.run = done_run;
-	c->job.done = done_done;
-	c->job.ctx = c;
-	c->state = CS_CHECK;
-	return iow_submit(c->io, &c->job, err);
+	return ctl_job(c, done_run, done_done, CS_CHECK, err);
 }
 
 void ctl_shard_commit(struct ctl *c)
