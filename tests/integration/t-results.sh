@@ -49,6 +49,11 @@ ok $? "... then one download-files call for the 4 outputs the status lists"
 grep -q 'job-ok: Completed, 4 outputs' "$T/err"
 ok $? "... and it says how many: $(grep 'outputs' "$T/err" | head -n 1)"
 
+run_haul -q -n 4 --shard 1/2 --api-base "$API" -d "$T/out/okshard" sarvam job-ok
+is "$rc" 0 "haul sarvam job-ok --shard 1/2: exit 0"
+is "$(ls "$T/out/okshard" | tr '\n' ' ')" "1.json 10.json " \
+	"... takes outputs 1 and 3 of 0, 1, 2, 10: 1.json and 10.json"
+
 run_haul -n 4 --api-base "$API" -d "$T/out/partial" sarvam job-partial
 is "$rc" 4 "a PartiallyCompleted job: exit 4"
 same "$T/out/partial/0.json" "$T/root/sarvam/job-partial/0.json" "... 0.json downloaded"
